@@ -1,0 +1,21 @@
+#pragma once
+// The registry of `kprune` subcommands. Adding a command is one file in this folder that
+// defines `void add_<name>_command(CLI::App&)` plus one line in commands.cpp.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "framework/util/version.h"
+
+namespace kprune::cli {
+
+struct Command {
+  std::string name;
+  std::function<void(CLI::App&)> add_to;
+};
+
+const std::vector<Command>& all_commands();
+
+}  // namespace kprune::cli

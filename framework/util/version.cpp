@@ -1,0 +1,7 @@
+#include "framework/util/version.h"
+
+namespace kprune {
+
+std::string code_version() { return std::string(KPRUNE_VERSION) + " (git " + KPRUNE_GIT_VERSION + ")"; }
+
+}  // namespace kprune

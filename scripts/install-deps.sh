@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every system package kprune needs on Debian 12 (idempotent; needs root or sudo).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libtorch-dev libopenblas0-pthread
+  libopenmpi-dev openmpi-bin
+  libhdf5-dev libtomlplusplus-dev libfmt-dev libspdlog-dev
+  libgtest-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev libbenchmark-dev
+  python3-h5py python3-pandas python3-matplotlib python3-pytest
+)
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
