@@ -3,7 +3,9 @@
 namespace kprune::cli {
 
 const std::vector<Command>& all_commands() {
-  static const std::vector<Command> commands = {};
+  static const std::vector<Command> commands = {
+      {"tokenize", add_tokenize_command},
+  };
   return commands;
 }
 

@@ -18,4 +18,6 @@ struct Command {
 
 const std::vector<Command>& all_commands();
 
+void add_tokenize_command(CLI::App& app);
+
 }  // namespace kprune::cli
