@@ -1,0 +1,58 @@
+#include "framework/model/device.h"
+
+#include <sched.h>
+
+#include <cstdlib>
+
+#include "framework/util/error.h"
+
+// Present when LibTorch's BLAS is OpenBLAS; weak, so other BLAS builds still link.
+extern "C" void openblas_set_num_threads(int threads) __attribute__((weak));
+
+namespace kprune {
+
+torch::Device parse_device(const std::string& spec) {
+  if (spec == "auto") {
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
+    int64_t index = 0;
+    if (spec.size() > 5) {
+      const std::string digits = spec.substr(5);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos ||
+          digits.size() > 4) {
+        fail("device '{}': expected auto, cpu, cuda or cuda:N", spec);
+      }
+      index = std::stoll(digits);
+    }
+    if (!torch::cuda::is_available()) {
+      fail("device '{}': CUDA is not available (this LibTorch build has no CUDA or sees no GPU)",
+           spec);
+    }
+    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    if (index >= count) fail("device '{}': only {} CUDA device(s) are visible", spec, count);
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  fail("device '{}': expected auto, cpu, cuda or cuda:N", spec);
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return count;
+  }
+  return 1;
+}
+
+void configure_threads(int threads) {
+  if (threads < 0) fail("threads must be >= 0 (0 = all available cores), found {}", threads);
+  // Read by OpenBLAS only if it has not started yet; the call below covers the other case.
+  setenv("OPENBLAS_NUM_THREADS", "1", /*overwrite=*/1);
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(1);
+  torch::set_num_threads(threads == 0 ? available_cores() : threads);
+}
+
+}  // namespace kprune

@@ -1,0 +1,175 @@
+#include "framework/model/sublayer.h"
+
+#include <cmath>
+
+#include "framework/model/shape.h"
+#include "framework/util/error.h"
+
+namespace kprune {
+namespace {
+
+// Replaces a parameter's data (possibly with a new shape) while keeping the registered
+// tensor object, so named_parameters(), optimizers and holders all see the change.
+void replace_data(torch::Tensor& parameter, const torch::Tensor& data) {
+  torch::NoGradGuard no_grad;
+  parameter.set_data(data.detach().to(parameter.options()).contiguous());
+  parameter.mutable_grad() = torch::Tensor();
+}
+
+}  // namespace
+
+std::string to_string(SublayerKind kind) {
+  return kind == SublayerKind::attention ? "attention" : "feed_forward";
+}
+
+Sublayer::Sublayer(const SublayerOptions& options) : options_(options) {
+  const int64_t d = options.hidden_size;
+  const int64_t features = num_features();
+  if (options.kind == SublayerKind::attention) {
+    in_weight_ = register_parameter("in_weight", torch::zeros({3, features, d}));
+    in_bias_ = register_parameter("in_bias", torch::zeros({3, features}));
+  } else {
+    if (options.unit_width != 1) fail("an FFN sublayer has unit width 1");
+    in_weight_ = register_parameter("in_weight", torch::zeros({features, d}));
+    in_bias_ = register_parameter("in_bias", torch::zeros({features}));
+  }
+  out_weight_ = register_parameter("out_weight", torch::zeros({d, features}));
+  out_bias_ = register_parameter("out_bias", torch::zeros({is_empty() ? 0 : d}));
+  norm_weight_ = register_parameter("norm_weight", torch::ones({d}));
+  norm_bias_ = register_parameter("norm_bias", torch::zeros({d}));
+}
+
+torch::Tensor Sublayer::features(const torch::Tensor& x,
+                                 const torch::Tensor& attention_bias) const {
+  if (options_.kind == SublayerKind::feed_forward) {
+    // [B, T, F]; the exact erf GELU, as HF's "gelu".
+    return torch::gelu(torch::linear(x, in_weight_, in_bias_));
+  }
+  const int64_t batch = x.size(0), tokens = x.size(1);
+  const int64_t heads = num_units(), width = unit_width();
+  // One fused matmul for Q, K and V of all heads: [B, T, 3 * H * d_h] -> [3, B, H, T, d_h].
+  torch::Tensor qkv =
+      torch::linear(x, in_weight_.view({3 * heads * width, -1}), in_bias_.view({-1}))
+          .view({batch, tokens, 3, heads, width})
+          .permute({2, 0, 3, 1, 4});
+  torch::Tensor scores = torch::matmul(qkv[0], qkv[1].transpose(-1, -2));  // [B, H, T, T]
+  scores = scores / std::sqrt(static_cast<double>(width)) + attention_bias;
+  torch::Tensor probs = torch::softmax(scores, -1);
+  if (options_.attention_dropout > 0) {
+    probs = torch::dropout(probs, options_.attention_dropout, is_training());
+  }
+  // [B, H, T, d_h] -> [B, T, H * d_h]
+  return torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, heads * width});
+}
+
+torch::Tensor Sublayer::forward(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                                const torch::Tensor& unit_mask, SublayerProbe* probe) const {
+  const int64_t d = hidden_size();
+  if (is_empty()) {
+    if (probe != nullptr) {
+      probe->input = x;
+      probe->features = x.new_zeros({x.size(0), x.size(1), 0});
+      probe->pre_ln = x;
+    }
+    return torch::layer_norm(x, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
+  }
+  torch::Tensor feats = features(x, attention_bias);  // [B, T, units * width]
+  if (unit_mask.defined()) {
+    const int64_t mask_size = unit_mask.numel();
+    if (mask_size == num_units() && unit_width() > 1) {
+      feats = feats * unit_mask.repeat_interleave(unit_width());
+    } else if (mask_size == num_features()) {
+      feats = feats * unit_mask.reshape({-1});
+    } else {
+      fail("{} sublayer: unit mask has {} entries, expected {} (units) or {} (feature columns)",
+           to_string(kind()), mask_size, num_units(), num_features());
+    }
+  }
+  torch::Tensor out = torch::linear(feats, out_weight_, out_bias_);
+  if (options_.output_dropout > 0) {
+    out = torch::dropout(out, options_.output_dropout, is_training());
+  }
+  torch::Tensor pre_ln = x + out;
+  if (probe != nullptr) {
+    probe->input = x;
+    probe->features = feats;
+    probe->pre_ln = pre_ln;
+  }
+  return torch::layer_norm(pre_ln, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
+}
+
+void Sublayer::shrink(const std::vector<int64_t>& keep_units, const torch::Tensor& new_out_weight) {
+  for (size_t i = 0; i < keep_units.size(); ++i) {
+    if (keep_units[i] < 0 || keep_units[i] >= num_units() ||
+        (i > 0 && keep_units[i] <= keep_units[i - 1])) {
+      fail("{} sublayer shrink: kept units must be sorted, distinct and in [0, {}), found {} at "
+           "position {}",
+           to_string(kind()), num_units(), keep_units[i], i);
+    }
+  }
+  const int64_t kept = static_cast<int64_t>(keep_units.size());
+  const int64_t width = unit_width();
+  // Feature columns of the kept units, in order.
+  auto units = torch::tensor(keep_units, torch::dtype(torch::kInt64)).to(out_weight_.device());
+  auto columns =
+      (units.unsqueeze(1) * width + torch::arange(width, units.options()).unsqueeze(0)).reshape(-1);
+
+  torch::NoGradGuard no_grad;
+  const int64_t feature_dim = kind() == SublayerKind::attention ? 1 : 0;
+  replace_data(in_weight_, in_weight_.index_select(feature_dim, columns));
+  replace_data(in_bias_, in_bias_.index_select(feature_dim, columns));
+  if (new_out_weight.defined()) {
+    if (new_out_weight.dim() != 2 || new_out_weight.size(0) != hidden_size() ||
+        new_out_weight.size(1) != kept * width) {
+      fail("{} sublayer shrink: new output weight has shape {}, expected [{}, {}]",
+           to_string(kind()), shape_string(new_out_weight.sizes()), hidden_size(), kept * width);
+    }
+    replace_data(out_weight_, new_out_weight);
+  } else {
+    replace_data(out_weight_, out_weight_.index_select(1, columns));
+  }
+  options_.num_units = kept;
+  if (kept == 0) replace_data(out_bias_, out_bias_.new_zeros({0}));
+}
+
+void Sublayer::set_out_weight(const torch::Tensor& weight) {
+  if (!weight.sizes().equals(out_weight_.sizes())) {
+    fail("{} sublayer: new output weight has shape {}, expected {}", to_string(kind()),
+         shape_string(weight.sizes()), shape_string(out_weight_.sizes()));
+  }
+  replace_data(out_weight_, weight);
+}
+
+void Sublayer::set_out_bias(const torch::Tensor& bias) {
+  if (!bias.sizes().equals(out_bias_.sizes())) {
+    fail("{} sublayer: new output bias has shape {}, expected {}", to_string(kind()),
+         shape_string(bias.sizes()), shape_string(out_bias_.sizes()));
+  }
+  replace_data(out_bias_, bias);
+}
+
+torch::Tensor Sublayer::qkv(int64_t which, bool bias) const {
+  if (kind() != SublayerKind::attention) {
+    fail("query/key/value weights exist only in attention sublayers");
+  }
+  return bias ? in_bias_[which] : in_weight_[which];
+}
+
+torch::Tensor Sublayer::query_weight() const { return qkv(0, false); }
+torch::Tensor Sublayer::query_bias() const { return qkv(0, true); }
+torch::Tensor Sublayer::key_weight() const { return qkv(1, false); }
+torch::Tensor Sublayer::key_bias() const { return qkv(1, true); }
+torch::Tensor Sublayer::value_weight() const { return qkv(2, false); }
+torch::Tensor Sublayer::value_bias() const { return qkv(2, true); }
+
+torch::Tensor Sublayer::in_weight() const {
+  if (kind() != SublayerKind::feed_forward) fail("W_1 exists only in FFN sublayers");
+  return in_weight_;
+}
+
+torch::Tensor Sublayer::in_bias() const {
+  if (kind() != SublayerKind::feed_forward) fail("b_1 exists only in FFN sublayers");
+  return in_bias_;
+}
+
+}  // namespace kprune
