@@ -47,6 +47,8 @@ def build_parser():
                            help="CSV model,task,pruner,flops_reduction,metric[,std]")
     parser.add_argument("--format", default=",".join(FORMATS),
                         help="figure formats, comma-separated (png, svg)")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="tables, CSVs and summary only (fast; no plotting)")
     return parser
 
 
@@ -79,7 +81,7 @@ class NothingToReport(Exception):
 
 def make_report(args):
     """Writes the report; returns the paths written."""
-    formats = _formats(args.format)
+    _formats(args.format)  # a bad --format is reported before any work
     filters = Filters(tasks=_names(args.task), pruners=_names(args.pruner),
                       models=_names(args.model), min_ratio=args.min_ratio,
                       max_ratio=args.max_ratio)
@@ -98,34 +100,41 @@ def make_report(args):
                               f"({len(results.jobs)} jobs in the file, {failed} failed); "
                               f"wrote only {summary_path}", written)
 
-    written += write_accuracy_tables(accuracy, args.out)
-    written += accuracy_vs_flops(accuracy, args.out, formats)
-    written += metric_vs_time(prune_jobs, accuracy, args.out, formats)
-
     ablation = ablation_table(prune_jobs)
-    if len(ablation):
-        ablation_csv = args.out / "ablation.csv"
-        ablation.to_csv(ablation_csv, index=False, float_format="%.6g")
-        written += [ablation_csv] + ablation_lines(ablation, args.out, formats)
-        written += ablation_heatmaps(prune_jobs, args.out, formats)
-
     points = latency_points(jobs, prune_jobs)
-    if len(points):
-        pareto_csv = args.out / "pareto.csv"
-        points.to_csv(pareto_csv, index=False, float_format="%.6g")
-        written += [pareto_csv] + pareto_figures(points, args.out, formats)
+    reference, label_a, label_b = None, "", ""
+    if args.compare:
+        _, _, reference = _accuracy(load_results(args.compare), filters, metric_choices,
+                                    strict=False)
+        label_a, label_b = _labels(args.results, args.compare)
+    elif args.compare_csv:
+        reference = filter_table(read_reference_csv(args.compare_csv), filters)
+        label_a, label_b = _labels(args.results, args.compare_csv)
 
-    if args.compare or args.compare_csv:
-        if args.compare:
-            _, _, reference = _accuracy(load_results(args.compare), filters, metric_choices,
-                                        strict=False)
-            label_a, label_b = _labels(args.results, args.compare)
-        else:
-            reference = filter_table(read_reference_csv(args.compare_csv), filters)
-            label_a, label_b = _labels(args.results, args.compare_csv)
+    written += write_accuracy_tables(accuracy, args.out)
+    for name, table in (("ablation.csv", ablation), ("pareto.csv", points)):
+        if len(table):
+            table.to_csv(args.out / name, index=False)
+            written.append(args.out / name)
+    if reference is not None:
         written += write_comparison(compare(accuracy, reference), label_a, label_b, args.out)
-        written += accuracy_vs_flops(accuracy, args.out, formats, reference=reference,
-                                     reference_label=label_b)
+    if not args.no_figures:
+        written += _figures(prune_jobs, accuracy, ablation, points, reference, label_b,
+                            args.out, _formats(args.format))
+    return written
+
+
+def _figures(prune_jobs, accuracy, ablation, points, reference, reference_label, out, formats):
+    written = accuracy_vs_flops(accuracy, out, formats)
+    written += metric_vs_time(prune_jobs, accuracy, out, formats)
+    if len(ablation):
+        written += ablation_lines(ablation, out, formats)
+        written += ablation_heatmaps(prune_jobs, out, formats)
+    if len(points):
+        written += pareto_figures(points, out, formats)
+    if reference is not None:
+        written += accuracy_vs_flops(accuracy, out, formats, reference=reference,
+                                     reference_label=reference_label)
     return written
 
 

@@ -89,5 +89,5 @@ def to_markdown(table, label_a, label_b):
 def write_comparison(table, label_a, label_b, out_dir):
     paths = [out_dir / "compare.md", out_dir / "compare.csv"]
     paths[0].write_text(to_markdown(table, label_a, label_b), encoding="utf-8")
-    table.to_csv(paths[1], index=False, float_format="%.6g")
+    table.to_csv(paths[1], index=False)
     return paths

@@ -121,5 +121,5 @@ def write_accuracy_tables(accuracy, out_dir):
     paths = [out_dir / "accuracy.md", out_dir / "accuracy.tex", out_dir / "accuracy.csv"]
     paths[0].write_text(to_markdown(accuracy), encoding="utf-8")
     paths[1].write_text(to_latex(accuracy), encoding="utf-8")
-    accuracy.to_csv(paths[2], index=False, float_format="%.6g")
+    accuracy.to_csv(paths[2], index=False)
     return paths
