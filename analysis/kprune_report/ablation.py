@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kprune_report.figures import metric_label
-from kprune_report.plotting import colours, file_stem, legend_outside, panel_grid, save
+from kprune_report.plotting import colours, file_stem, finish_layout, panel_grid, save
 from kprune_report.selection import short_key
 
 ABLATION_DEFAULTS = {"lam_pred": "1", "lam_rep": "2.5e-4", "mu": "64", "T": "2",
@@ -109,8 +109,8 @@ def ablation_lines(table, out_dir, formats):
             ax.set_title(task)
             ax.set_xlabel("FLOPs reduction (%)")
             ax.set_ylabel(metric_label(by_task["metric_name"].iloc[0]))
-        legend_outside(fig, axes)
         fig.suptitle(f"{model}, {pruner}: ablation over {parameter} (others at base values)")
+        finish_layout(fig, axes)
         paths += save(fig, out_dir, file_stem("ablation", model, pruner, parameter), formats)
     return paths
 
@@ -152,6 +152,7 @@ def ablation_heatmaps(prune_jobs, out_dir, formats):
                 fig.colorbar(image, ax=ax, label=metric_label(metric))
             fig.suptitle(f"{model}, {pruner}: {short_key(key_y)} x {short_key(key_x)} "
                          f"(others at base values)")
+            finish_layout(fig, axes)
             stem = file_stem("ablation", model, pruner, short_key(key_x), short_key(key_y))
             paths += save(fig, out_dir, stem, formats)
     return paths

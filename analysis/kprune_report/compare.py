@@ -14,7 +14,8 @@ COMPARE_COLUMNS = KEYS + ["metric_name", "mean_a", "std_a", "n_a", "mean_b", "st
 
 
 def read_reference_csv(path):
-    """A CSV with columns model,task,pruner,flops_reduction,metric (optional: std, metric_name).
+    """A CSV with columns model,task,pruner,flops_reduction,metric (optional: std, metric_name;
+    `mean` stands for `metric`, so a report's accuracy.csv can be read back).
 
     flops_reduction is a fraction (0.5) or a percentage (50); metric is ×100 like ours.
     Returns it in the accuracy table's shape.
@@ -26,6 +27,8 @@ def read_reference_csv(path):
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ReportError(f"{path}: not a readable CSV ({error})") from None
     table.columns = [column.strip() for column in table.columns]
+    if "metric" not in table.columns and "mean" in table.columns:  # a report's accuracy.csv
+        table = table.rename(columns={"mean": "metric"})
     missing = [column for column in CSV_REQUIRED if column not in table.columns]
     if missing:
         raise ReportError(f"{path}: missing column(s) {', '.join(missing)}; expected a header "

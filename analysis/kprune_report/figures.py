@@ -1,7 +1,7 @@
 """The paper's two main figures: metric vs FLOPs reduction, and metric vs pruning wall time."""
 import numpy as np
 
-from kprune_report.plotting import colours, file_stem, legend_outside, panel_grid, save
+from kprune_report.plotting import colours, file_stem, finish_layout, panel_grid, save
 
 TEACHER_FRACTION = 0.97  # the paper's "within 3% of the teacher" reference line
 
@@ -50,8 +50,8 @@ def accuracy_vs_flops(accuracy, out_dir, formats, reference=None, reference_labe
             ax.set_title(task)
             ax.set_xlabel("FLOPs reduction (%)")
             ax.set_ylabel(metric_label("/".join(sorted(set(by_task["metric_name"])))))
-        legend_outside(fig, axes)
         fig.suptitle(f"{model}: metric vs FLOPs reduction")
+        finish_layout(fig, axes)
         stem = "compare_vs_flops" if reference is not None else "accuracy_vs_flops"
         paths += save(fig, out_dir, file_stem(stem, model), formats)
     return paths
@@ -86,7 +86,7 @@ def metric_vs_time(prune_jobs, accuracy, out_dir, formats):
             ax.set_title(task)
             ax.set_xlabel("pruning wall time (s, log scale)")
             ax.set_ylabel(metric_label("/".join(sorted(set(by_task["value_name"])))))
-        legend_outside(fig, axes)
         fig.suptitle(f"{model}: metric vs pruning time")
+        finish_layout(fig, axes)
         paths += save(fig, out_dir, file_stem("metric_vs_time", model), formats)
     return paths

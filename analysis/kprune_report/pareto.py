@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from kprune_report.figures import metric_label
-from kprune_report.plotting import colours, file_stem, legend_outside, panel_grid, save
+from kprune_report.plotting import colours, file_stem, finish_layout, panel_grid, save
 from kprune_report.selection import short_key
 from kprune_report.tables import teacher_metrics
 
@@ -109,8 +109,8 @@ def pareto_figures(points, out_dir, formats):
             ax.set_title(task)
             ax.set_xlabel(f"latency (ms per batch; batch {batch}, seq len {seq_len})")
             ax.set_ylabel(metric_label(by_task["metric_name"].iloc[0]))
-        legend_outside(fig, axes)
         fig.suptitle(f"{model}: accuracy/latency trade-off")
+        finish_layout(fig, axes)
         paths += save(fig, out_dir, file_stem("pareto", model, f"b{batch}", f"s{seq_len}"),
                       formats)
     return paths

@@ -38,8 +38,10 @@ def colours(names):
             for i, name in enumerate(sorted(names))}
 
 
-def legend_outside(fig, axes):
-    """One legend for the figure, right of the panels, so it never covers data."""
+def finish_layout(fig, axes):
+    """Spaces the panels, then puts one legend for the figure right of them, level with the
+    top panel (below the title), so it never covers data."""
+    fig.tight_layout()
     handles, labels = {}, []
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -47,13 +49,14 @@ def legend_outside(fig, axes):
                 handles[label] = handle
                 labels.append(label)
     if labels:
+        top = max(ax.get_position().y1 for ax in axes)
         fig.legend([handles[label] for label in labels], labels, loc="upper left",
-                   bbox_to_anchor=(1.0, 1.0), frameon=False)
+                   bbox_to_anchor=(1.0, top), frameon=False)
 
 
 def save(fig, out_dir, stem, formats):
+    """Writes out_dir/stem.<format> for each format (after finish_layout) and closes fig."""
     paths = []
-    fig.tight_layout()
     for fmt in formats:
         path = out_dir / f"{stem}.{fmt}"
         fig.savefig(path, format=fmt, bbox_inches="tight")

@@ -82,3 +82,12 @@ def test_bad_paper_csv_is_named(tmp_path, text, message):
     paper.write_text(text)
     with pytest.raises(ReportError, match=message):
         read_reference_csv(paper)
+
+
+def test_a_reports_accuracy_csv_reads_back_as_reference(tmp_path):
+    out = tmp_path / "out"
+    assert main([str(file_a(tmp_path / "ours.h5")), "--out", str(out), "--no-figures"]) == 0
+    reference = read_reference_csv(out / "accuracy.csv").set_index("flops_reduction")
+    assert reference.loc[0.5, "mean"] == pytest.approx(80.0)
+    assert reference.loc[0.5, "std"] == pytest.approx(math.sqrt(2))
+    assert reference.loc[0.6, "pruner"] == "kprune"
