@@ -145,3 +145,9 @@ def test_wrapper_script_runs_from_a_symlink_on_path(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "| kprune | **80.00** |" in (tmp_path / "out" / "accuracy.md").read_text()
     assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_file_without_jobs_is_reported(tmp_path, capsys):
+    code, err = run_main(capsys, write_results(tmp_path / "r.h5", []), "--out", tmp_path / "o")
+    assert code == 1 and "(0 jobs in the file, 0 failed)" in err[0]
+    assert "| all | 0 | 0 | 0 |" in (tmp_path / "o" / "summary.md").read_text()
