@@ -48,11 +48,16 @@ inline Batch batch_from_json(const nlohmann::json& line) {
 // L=2, H=2, d=8, d_h=4, d_f=6, vocab 50 (algorithms.md section 9).
 inline EncoderConfig tiny_config(const std::string& model_type = "bert",
                                  HeadKind head = HeadKind::classification) {
-  nlohmann::json json = {{"model_type", model_type}, {"vocab_size", 50},
-                         {"max_position_embeddings", 16}, {"pad_token_id", 0}};
+  nlohmann::json json = {{"model_type", model_type},
+                         {"vocab_size", 50},
+                         {"max_position_embeddings", 16},
+                         {"pad_token_id", 0}};
   if (model_type == "bert") {
-    json.update({{"hidden_size", 8}, {"num_hidden_layers", 2}, {"num_attention_heads", 2},
-                 {"intermediate_size", 6}, {"type_vocab_size", 2}});
+    json.update({{"hidden_size", 8},
+                 {"num_hidden_layers", 2},
+                 {"num_attention_heads", 2},
+                 {"intermediate_size", 6},
+                 {"type_vocab_size", 2}});
   } else {
     json.update({{"dim", 8}, {"n_layers", 2}, {"n_heads", 2}, {"hidden_dim", 6}});
   }
@@ -83,8 +88,7 @@ inline std::shared_ptr<EncoderModel> tiny_model(const EncoderConfig& config, uin
 }
 
 // Batch of `lengths.size()` sequences padded to `padded_length` with pad id 0.
-inline Batch tiny_batch(const std::vector<int64_t>& lengths, int64_t padded_length,
-                        uint64_t seed) {
+inline Batch tiny_batch(const std::vector<int64_t>& lengths, int64_t padded_length, uint64_t seed) {
   torch::manual_seed(seed);
   const int64_t count = static_cast<int64_t>(lengths.size());
   Batch batch;

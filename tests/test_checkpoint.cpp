@@ -77,8 +77,8 @@ TEST(Config, RoundTripKeepsEverything) {
 }
 
 TEST(Config, ErrorsNameTheField) {
-  nlohmann::json json = read_json_file(
-      testing::shared_path("fixtures/hf-forward/bert-cls3/config.json"));
+  nlohmann::json json =
+      read_json_file(testing::shared_path("fixtures/hf-forward/bert-cls3/config.json"));
   json["hidden_act"] = "relu";
   EXPECT_CONTAINS(error_of([&] { EncoderConfig::from_json(json, "x/config.json"); }),
                   "x/config.json: field 'hidden_act' is 'relu'");
@@ -123,13 +123,14 @@ TEST(Checkpoint, PrunedRoundTripGivesIdenticalOutputs) {
     EXPECT_EQ(loaded->config().neurons_per_layer, (std::vector<int64_t>{5, 64}));
     EXPECT_EQ(loaded->num_parameters(), model->num_parameters());
     const auto tensors = load_safetensors(dir + "/model.safetensors");
-    const std::string layer = name == "bert-cls3" ? "bert.encoder.layer." : "distilbert.transformer.layer.";
-    const std::string q = name == "bert-cls3" ? "attention.self.query.weight" : "attention.q_lin.weight";
+    const std::string layer =
+        name == "bert-cls3" ? "bert.encoder.layer." : "distilbert.transformer.layer.";
+    const std::string q =
+        name == "bert-cls3" ? "attention.self.query.weight" : "attention.q_lin.weight";
     EXPECT_EQ(tensors.at(layer + "0." + q).sizes(), (std::vector<int64_t>{16, 32}));
     EXPECT_EQ(tensors.count(layer + "1." + q), 0u);  // LN-only: no Q/K/V/out tensors
-    const Batch batch =
-        testing::batch_from_json(read_json_lines(testing::shared_path(
-            "fixtures/hf-forward/" + name + "/batches.jsonl"))[0]);
+    const Batch batch = testing::batch_from_json(
+        read_json_lines(testing::shared_path("fixtures/hf-forward/" + name + "/batches.jsonl"))[0]);
     EXPECT_TRUE(torch::equal(all_logits(*loaded, batch), all_logits(*model, batch))) << name;
   }
 }
@@ -151,8 +152,8 @@ TEST(Checkpoint, MaskedExportHasFullShapesAndSameOutputs) {
             (std::vector<int64_t>{64, 32}));
   auto full = load_checkpoint(dir);
   EXPECT_FALSE(full->config().is_pruned());
-  const Batch batch = testing::batch_from_json(read_json_lines(
-      testing::shared_path("fixtures/hf-forward/bert-cls3/batches.jsonl"))[1]);
+  const Batch batch = testing::batch_from_json(
+      read_json_lines(testing::shared_path("fixtures/hf-forward/bert-cls3/batches.jsonl"))[1]);
   const auto expected = all_logits(*model, batch);
   EXPECT_TRUE(torch::allclose(all_logits(*full, batch), expected, 1e-5, 1e-6));
 }
@@ -193,21 +194,22 @@ std::string edited_checkpoint(
 }
 
 TEST(Checkpoint, MismatchesAreReportedByName) {
-  const std::string missing = edited_checkpoint(
-      [](auto& t) { t.erase("bert.encoder.layer.1.output.dense.weight"); });
+  const std::string missing =
+      edited_checkpoint([](auto& t) { t.erase("bert.encoder.layer.1.output.dense.weight"); });
   const std::string message = error_of([&] { load_checkpoint(missing); });
   EXPECT_CONTAINS(message, "model.safetensors");
   EXPECT_CONTAINS(message,
                   "missing tensor 'bert.encoder.layer.1.output.dense.weight' (expected shape "
                   "[32, 64])");
 
-  const std::string wrong_shape = edited_checkpoint(
-      [](auto& t) { t["classifier.weight"] = torch::zeros({2, 32}); });
+  const std::string wrong_shape = edited_checkpoint([](auto& t) {
+    t["classifier.weight"] = torch::zeros({2, 32});
+  });
   EXPECT_CONTAINS(error_of([&] { load_checkpoint(wrong_shape); }),
                   "tensor 'classifier.weight' has shape [2, 32], expected [3, 32]");
 
-  const std::string unknown = edited_checkpoint(
-      [](auto& t) { t["bert.encoder.layer.7.mystery"] = torch::zeros({3}); });
+  const std::string unknown =
+      edited_checkpoint([](auto& t) { t["bert.encoder.layer.7.mystery"] = torch::zeros({3}); });
   EXPECT_CONTAINS(error_of([&] { load_checkpoint(unknown); }),
                   "unexpected tensor 'bert.encoder.layer.7.mystery' with shape [3]");
 
@@ -252,8 +254,8 @@ TEST(Losses, MatchHandComputedValues) {
   batch.start_positions = torch::tensor({0, 1}, torch::kInt64);
   batch.end_positions = torch::tensor({1, 9}, torch::kInt64);
   const double expected = (std::log(2.0) + std::log(2.0)) / 2;  // end: only row 0 counts
-  EXPECT_NEAR(supervised_loss(out, batch, HeadKind::question_answering).item<double>(),
-              expected, 1e-12);
+  EXPECT_NEAR(supervised_loss(out, batch, HeadKind::question_answering).item<double>(), expected,
+              1e-12);
   batch.labels = torch::Tensor();
   EXPECT_THROW(supervised_loss(out, batch, HeadKind::classification), Error);
 }

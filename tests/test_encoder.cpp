@@ -99,8 +99,8 @@ TEST_P(TinyModel, OnesMaskEqualsPlainForward) {
   for (int64_t s = 0; s < model->num_sublayers(); ++s) {
     const Sublayer& sub = model->sublayer(s);
     // Per-unit masks on even sublayers, per-column masks on odd ones.
-    masks.push_back(torch::ones({s % 2 == 0 ? sub.num_units() : sub.num_features()},
-                                torch::kFloat64));
+    masks.push_back(
+        torch::ones({s % 2 == 0 ? sub.num_units() : sub.num_features()}, torch::kFloat64));
   }
   ForwardOptions options;
   options.unit_masks = &masks;
@@ -160,9 +160,9 @@ TEST_P(TinyModel, PaddingInvariance) {
     EXPECT_LT(max_rel_diff(b.logits, a.logits), 1e-12);
   } else {
     const torch::Tensor real = short_batch.attention_mask.to(torch::kBool);
-    EXPECT_LT(max_rel_diff(b.start_logits.slice(1, 0, 6).index({real}),
-                           a.start_logits.index({real})),
-              1e-12);
+    EXPECT_LT(
+        max_rel_diff(b.start_logits.slice(1, 0, 6).index({real}), a.start_logits.index({real})),
+        1e-12);
     EXPECT_LT(max_rel_diff(b.end_logits.slice(1, 0, 6).index({real}), a.end_logits.index({real})),
               1e-12);
   }
@@ -264,13 +264,13 @@ TEST_P(TinyModel, CloneIsDeep) {
   EXPECT_EQ(model->config().heads_per_layer[0], 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Families, TinyModel,
-    ::testing::Values(std::make_tuple("bert", HeadKind::classification),
-                      std::make_tuple("bert", HeadKind::regression),
-                      std::make_tuple("bert", HeadKind::question_answering),
-                      std::make_tuple("distilbert", HeadKind::classification),
-                      std::make_tuple("distilbert", HeadKind::question_answering)));
+INSTANTIATE_TEST_SUITE_P(Families, TinyModel,
+                         ::testing::Values(std::make_tuple("bert", HeadKind::classification),
+                                           std::make_tuple("bert", HeadKind::regression),
+                                           std::make_tuple("bert", HeadKind::question_answering),
+                                           std::make_tuple("distilbert", HeadKind::classification),
+                                           std::make_tuple("distilbert",
+                                                           HeadKind::question_answering)));
 
 TEST(Encoder, RandomInitIsDeterministicAndHfLike) {
   const EncoderConfig config = testing::tiny_config();

@@ -18,8 +18,8 @@ struct Batch {
 
   Batch to(const torch::Device& device) const {
     auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
-    return {move(input_ids),      move(token_type_ids), move(attention_mask), move(labels),
-            move(start_positions), move(end_positions)};
+    return {move(input_ids), move(token_type_ids),  move(attention_mask),
+            move(labels),    move(start_positions), move(end_positions)};
   }
 };
 

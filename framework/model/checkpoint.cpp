@@ -35,10 +35,10 @@ std::vector<HfTensor> hf_tensors(const EncoderModel& model) {
     result.push_back({prefix + ".weight", weight});
     if (bias.defined()) result.push_back({prefix + ".bias", bias});
   };
-  result.push_back({names.embeddings + "word_embeddings.weight",
-                    model.parameter("word_embeddings")});
-  result.push_back({names.embeddings + "position_embeddings.weight",
-                    model.parameter("position_embeddings")});
+  result.push_back(
+      {names.embeddings + "word_embeddings.weight", model.parameter("word_embeddings")});
+  result.push_back(
+      {names.embeddings + "position_embeddings.weight", model.parameter("position_embeddings")});
   if (config.type_vocab_size > 0 && model_family(config.model_type).has_token_types) {
     result.push_back({names.embeddings + "token_type_embeddings.weight",
                       model.parameter("token_type_embeddings")});
@@ -80,7 +80,8 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 
 // The tensors decide between a QA and a classification head when config.json is silent
 // (HF writes no `architectures` for a model built from a bare config).
-void adapt_head_to_tensors(EncoderConfig& config, const std::map<std::string, torch::Tensor>& tensors,
+void adapt_head_to_tensors(EncoderConfig& config,
+                           const std::map<std::string, torch::Tensor>& tensors,
                            const std::string& origin) {
   const FamilyWeightNames& names = model_family(config.model_type).names;
   const bool has_qa = tensors.count(names.qa_outputs + ".weight") != 0;
@@ -89,9 +90,10 @@ void adapt_head_to_tensors(EncoderConfig& config, const std::map<std::string, to
     config.head_kind = HeadKind::question_answering;
     config.num_labels = 2;
   } else if (has_classifier && !has_qa && config.head_kind == HeadKind::question_answering) {
-    fail("{}: config.json declares a question answering model, but the checkpoint has '{}' "
-         "and no '{}'",
-         origin, names.classifier + ".weight", names.qa_outputs + ".weight");
+    fail(
+        "{}: config.json declares a question answering model, but the checkpoint has '{}' "
+        "and no '{}'",
+        origin, names.classifier + ".weight", names.qa_outputs + ".weight");
   }
 }
 
@@ -105,9 +107,10 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Dev
   if (!fs::exists(config_path)) fail("checkpoint '{}': missing config.json", dir);
   if (!fs::exists(weights_path)) {
     if (fs::exists(root / "pytorch_model.bin")) {
-      fail("checkpoint '{}': only pytorch_model.bin is present; kprune reads model.safetensors "
-           "only (convert it, e.g. save_pretrained(..., safe_serialization=True))",
-           dir);
+      fail(
+          "checkpoint '{}': only pytorch_model.bin is present; kprune reads model.safetensors "
+          "only (convert it, e.g. save_pretrained(..., safe_serialization=True))",
+          dir);
     }
     fail("checkpoint '{}': missing model.safetensors", dir);
   }
@@ -150,8 +153,8 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Dev
     if (harmless) {
       spdlog::debug("{}: ignoring tensor '{}' (not used by kprune)", weights_path, name);
     } else {
-      problems.push_back(fmt::format("unexpected tensor '{}' with shape {}", name,
-                                     shape_string(tensor.sizes())));
+      problems.push_back(
+          fmt::format("unexpected tensor '{}' with shape {}", name, shape_string(tensor.sizes())));
     }
   }
   if (!problems.empty()) {

@@ -97,8 +97,8 @@ class JsonReader {
 bool architecture_is_qa(const nlohmann::json& json) {
   if (!json.contains("architectures") || !json.at("architectures").is_array()) return false;
   for (const auto& name : json.at("architectures")) {
-    if (name.is_string() && name.get<std::string>().find("ForQuestionAnswering") !=
-                                std::string::npos) {
+    if (name.is_string() &&
+        name.get<std::string>().find("ForQuestionAnswering") != std::string::npos) {
       return true;
     }
   }
@@ -124,8 +124,7 @@ HeadKind parse_head_kind(const std::string& text) {
        {HeadKind::classification, HeadKind::regression, HeadKind::question_answering}) {
     if (to_string(kind) == text) return kind;
   }
-  fail("unknown head kind '{}': expected classification, regression or question_answering",
-       text);
+  fail("unknown head kind '{}': expected classification, regression or question_answering", text);
 }
 
 EncoderConfig EncoderConfig::from_json(const nlohmann::json& json, const std::string& origin) {
@@ -143,8 +142,7 @@ EncoderConfig EncoderConfig::from_json(const nlohmann::json& json, const std::st
   config.num_heads = reader.integer(keys.num_heads);
   config.intermediate_size = reader.integer(keys.intermediate_size);
   config.max_position_embeddings = reader.integer_or("max_position_embeddings", 512);
-  config.type_vocab_size =
-      family.has_token_types ? reader.integer_or(keys.type_vocab_size, 2) : 0;
+  config.type_vocab_size = family.has_token_types ? reader.integer_or(keys.type_vocab_size, 2) : 0;
   config.layer_norm_eps =
       keys.layer_norm_eps.empty() ? 1e-12 : reader.number_or(keys.layer_norm_eps, 1e-12);
   config.initializer_range = reader.number_or("initializer_range", 0.02);
@@ -168,8 +166,8 @@ EncoderConfig EncoderConfig::from_json(const nlohmann::json& json, const std::st
   if (family.model_type == "bert") {
     const std::string position = reader.string_or("position_embedding_type", "absolute");
     if (position != "absolute") {
-      fail("{}: field 'position_embedding_type' is '{}', but only 'absolute' is supported",
-           origin, position);
+      fail("{}: field 'position_embedding_type' is '{}', but only 'absolute' is supported", origin,
+           position);
     }
   }
 
@@ -227,8 +225,7 @@ void EncoderConfig::validate(const std::string& origin) const {
          num_heads);
   }
   if (head_dim != hidden_size / num_heads) {
-    fail("{}: head_dim {} != hidden size / heads = {}", origin, head_dim,
-         hidden_size / num_heads);
+    fail("{}: head_dim {} != hidden size / heads = {}", origin, head_dim, hidden_size / num_heads);
   }
   if (static_cast<int64_t>(heads_per_layer.size()) != num_layers ||
       static_cast<int64_t>(neurons_per_layer.size()) != num_layers) {

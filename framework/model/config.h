@@ -2,11 +2,10 @@
 // Encoder hyper-parameters read from (and written back to) a HuggingFace config.json, plus the
 // per-layer head and neuron counts of a pruned model.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace kprune {
 

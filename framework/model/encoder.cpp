@@ -17,8 +17,8 @@ EncoderModel::EncoderModel(const EncoderConfig& config) : config_(config) {
   const int64_t d = config.hidden_size;
 
   word_embeddings_ = register_parameter("word_embeddings", torch::zeros({config.vocab_size, d}));
-  position_embeddings_ = register_parameter("position_embeddings",
-                                            torch::zeros({config.max_position_embeddings, d}));
+  position_embeddings_ =
+      register_parameter("position_embeddings", torch::zeros({config.max_position_embeddings, d}));
   if (has_token_types_) {
     token_type_embeddings_ =
         register_parameter("token_type_embeddings", torch::zeros({config.type_vocab_size, d}));
@@ -99,8 +99,8 @@ torch::Tensor EncoderModel::embed(const Batch& batch) const {
   }
   torch::Tensor x = torch::embedding(word_embeddings_, ids);  // [B, T, d]
   if (has_token_types_) {
-    torch::Tensor types = batch.token_type_ids.defined() ? batch.token_type_ids
-                                                         : torch::zeros_like(ids);
+    torch::Tensor types =
+        batch.token_type_ids.defined() ? batch.token_type_ids : torch::zeros_like(ids);
     x = x + torch::embedding(token_type_embeddings_, types);
   }
   x = x + position_embeddings_.slice(0, 0, tokens);
@@ -129,8 +129,8 @@ torch::Tensor EncoderModel::run(int64_t from, int64_t to, torch::Tensor x,
   }
   if (options.unit_masks != nullptr &&
       static_cast<int64_t>(options.unit_masks->size()) != num_sublayers()) {
-    fail("forward: {} unit masks given, expected one per sublayer ({})",
-         options.unit_masks->size(), num_sublayers());
+    fail("forward: {} unit masks given, expected one per sublayer ({})", options.unit_masks->size(),
+         num_sublayers());
   }
   if (options.probes != nullptr && static_cast<int64_t>(options.probes->size()) < num_sublayers()) {
     options.probes->resize(num_sublayers());

@@ -23,8 +23,8 @@ struct ForwardOptions {
 };
 
 struct ModelOutput {
-  torch::Tensor logits;                      // [B, num_labels]; regression [B, 1]
-  torch::Tensor start_logits, end_logits;    // [B, T] (question answering)
+  torch::Tensor logits;                    // [B, num_labels]; regression [B, 1]
+  torch::Tensor start_logits, end_logits;  // [B, T] (question answering)
   // Embedding output, then the output of every LAYER (after its FFN), as HF: [B, T, d] each.
   std::vector<torch::Tensor> hidden_states;
 };

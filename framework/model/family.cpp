@@ -52,8 +52,17 @@ ModelFamily distilbert_family() {
   ModelFamily family;
   family.model_type = "distilbert";
   family.architecture_prefix = "DistilBert";
-  family.keys = {"dim",     "n_layers",          "n_heads",    "hidden_dim", "activation",
-                 "dropout", "attention_dropout", "seq_classif_dropout", "qa_dropout", "", ""};
+  family.keys = {"dim",
+                 "n_layers",
+                 "n_heads",
+                 "hidden_dim",
+                 "activation",
+                 "dropout",
+                 "attention_dropout",
+                 "seq_classif_dropout",
+                 "qa_dropout",
+                 "",
+                 ""};
   family.names = {"distilbert.embeddings.",
                   "distilbert.transformer.layer.",
                   "attention.q_lin",
@@ -78,8 +87,8 @@ ModelFamily distilbert_family() {
 }
 
 const std::map<std::string, ModelFamily>& registry() {
-  static const std::map<std::string, ModelFamily> families = {
-      {"bert", bert_family()}, {"distilbert", distilbert_family()}};
+  static const std::map<std::string, ModelFamily> families = {{"bert", bert_family()},
+                                                              {"distilbert", distilbert_family()}};
   return families;
 }
 

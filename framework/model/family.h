@@ -18,19 +18,19 @@ struct FamilyConfigKeys {
 
 // HF parameter names of one family (without the ".weight"/".bias" suffix).
 struct FamilyWeightNames {
-  std::string embeddings;    // prefix of word_embeddings, position_embeddings, LayerNorm
-  std::string layer;         // prefix of layer i: "<layer><i>."
+  std::string embeddings;  // prefix of word_embeddings, position_embeddings, LayerNorm
+  std::string layer;       // prefix of layer i: "<layer><i>."
   std::string query, key, value, attention_out, attention_norm;
   std::string ffn_in, ffn_out, ffn_norm;
-  std::string embedding_norm;   // "LayerNorm" below `embeddings`
-  std::string pre_classifier;   // BERT: bert.pooler.dense; DistilBERT: pre_classifier
+  std::string embedding_norm;  // "LayerNorm" below `embeddings`
+  std::string pre_classifier;  // BERT: bert.pooler.dense; DistilBERT: pre_classifier
   std::string classifier, qa_outputs;
   // Tensors that checkpoints may carry and that we do not use (position_ids buffers, MLM head).
   std::vector<std::string> ignored_prefixes;
 };
 
 struct ModelFamily {
-  std::string model_type;  // HF model_type
+  std::string model_type;           // HF model_type
   std::string architecture_prefix;  // "Bert" -> BertForSequenceClassification
   FamilyConfigKeys keys;
   FamilyWeightNames names;

@@ -86,15 +86,16 @@ Entry parse_entry(const std::string& origin, const std::string& name, const nloh
   }
   if (!spec.contains("shape") || !spec["shape"].is_array()) return bad("missing list 'shape'");
   // numel * item size with an overflow guard: a lying shape must not wrap around.
+  constexpr uint64_t kLimit = uint64_t{1} << 62;
   uint64_t byte_size = static_cast<uint64_t>(entry.dtype->item_size);
-  bool exceeds_data = false;
+  bool too_large = false;
   for (const auto& dim : spec["shape"]) {
     if (!dim.is_number_unsigned()) {
       return bad(fmt::format("shape entry {} is not a non-negative integer", dim.dump()));
     }
     const uint64_t size = dim.get<uint64_t>();
-    if (size != 0 && byte_size > data_size / size) exceeds_data = true;
-    byte_size = exceeds_data ? data_size + 1 : byte_size * size;
+    if (size != 0 && byte_size > kLimit / size) too_large = true;
+    byte_size = too_large ? kLimit : byte_size * size;
     entry.shape.push_back(static_cast<int64_t>(size));
   }
   const auto& offsets = spec.value("data_offsets", nlohmann::json());
@@ -108,9 +109,9 @@ Entry parse_entry(const std::string& origin, const std::string& name, const nloh
     return bad(fmt::format("data_offsets [{}, {}] lie outside the data section of {} bytes",
                            entry.begin, entry.end, data_size));
   }
-  if (exceeds_data || entry.end - entry.begin != byte_size) {
-    const std::string needed = exceeds_data ? fmt::format("more than {}", data_size)
-                                            : std::to_string(byte_size);
+  if (too_large || entry.end - entry.begin != byte_size) {
+    const std::string needed =
+        too_large ? fmt::format("more than {}", kLimit) : std::to_string(byte_size);
     return bad(fmt::format("shape [{}] of {} needs {} bytes but data_offsets [{}, {}] hold {}",
                            fmt::join(entry.shape, ", "), dtype, needed, entry.begin, entry.end,
                            entry.end - entry.begin));
@@ -164,7 +165,8 @@ std::map<std::string, torch::Tensor> parse_safetensors(const std::string& bytes,
       std::memcpy(tensor.data_ptr(), data + entry.begin, entry.end - entry.begin);
     }
     const auto stored = entry.dtype->stored;
-    if (stored == torch::kFloat16 || stored == torch::kBFloat16) tensor = tensor.to(torch::kFloat32);
+    if (stored == torch::kFloat16 || stored == torch::kBFloat16)
+      tensor = tensor.to(torch::kFloat32);
     tensors.emplace(entry.name, tensor);
   }
   return tensors;

@@ -102,9 +102,10 @@ void Sublayer::shrink(const std::vector<int64_t>& keep_units, const torch::Tenso
   for (size_t i = 0; i < keep_units.size(); ++i) {
     if (keep_units[i] < 0 || keep_units[i] >= num_units() ||
         (i > 0 && keep_units[i] <= keep_units[i - 1])) {
-      fail("{} sublayer shrink: kept units must be sorted, distinct and in [0, {}), found {} at "
-           "position {}",
-           to_string(kind()), num_units(), keep_units[i], i);
+      fail(
+          "{} sublayer shrink: kept units must be sorted, distinct and in [0, {}), found {} at "
+          "position {}",
+          to_string(kind()), num_units(), keep_units[i], i);
     }
   }
   const int64_t kept = static_cast<int64_t>(keep_units.size());

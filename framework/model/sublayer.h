@@ -16,12 +16,12 @@ std::string to_string(SublayerKind kind);
 
 // What a probed forward returns (all for the current model, with its dropout if training).
 struct SublayerProbe {
-  torch::Tensor input;     // [B, T, d]
+  torch::Tensor input;  // [B, T, d]
   // [B, T, units * width]: the input of the output projection AFTER the unit mask was applied
   // (concatenated head contexts, or post-GELU activations); with no mask or an all-ones mask
   // these are the plain features. [B, T, 0] for an LN-only sublayer.
   torch::Tensor features;
-  torch::Tensor pre_ln;    // [B, T, d] = input + output projection (with bias), before LayerNorm
+  torch::Tensor pre_ln;  // [B, T, d] = input + output projection (with bias), before LayerNorm
 };
 
 struct SublayerOptions {
