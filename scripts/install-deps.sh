@@ -21,3 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# kprune-report (analysis/) on PATH; a symlink, since the wrapper finds the repository through it.
+repo=$(cd "$(dirname "$0")/.." && pwd)
+"${sudo_cmd[@]}" ln -sf "$repo/scripts/kprune-report" /usr/local/bin/kprune-report

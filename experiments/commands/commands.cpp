@@ -5,6 +5,7 @@ namespace kprune::cli {
 const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       {"tokenize", add_tokenize_command},
+      {"finetune", add_finetune_command},
   };
   return commands;
 }

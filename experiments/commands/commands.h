@@ -19,5 +19,6 @@ struct Command {
 const std::vector<Command>& all_commands();
 
 void add_tokenize_command(CLI::App& app);
+void add_finetune_command(CLI::App& app);
 
 }  // namespace kprune::cli

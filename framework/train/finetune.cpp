@@ -1,0 +1,159 @@
+#include "framework/train/finetune.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+
+#include "framework/model/losses.h"
+#include "framework/tasks/evaluate.h"
+#include "framework/util/error.h"
+#include "framework/util/progress.h"
+#include "framework/util/timer.h"
+
+namespace kprune {
+
+double linear_schedule(int64_t step, int64_t warmup_steps, int64_t total_steps) {
+  if (step < warmup_steps) return static_cast<double>(step + 1) / static_cast<double>(warmup_steps);
+  const int64_t decay_steps = total_steps - warmup_steps;
+  if (decay_steps <= 0) return 1.0;
+  return std::max(0.0, static_cast<double>(total_steps - step) / static_cast<double>(decay_steps));
+}
+
+std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    // Rejection sampling for an unbiased draw in [0, i]; written out because
+    // std::uniform_int_distribution differs between standard libraries.
+    const uint64_t range = static_cast<uint64_t>(i) + 1;
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
+    uint64_t draw = rng();
+    while (draw >= limit) draw = rng();
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(draw % range)]);
+  }
+  return order;
+}
+
+namespace {
+
+bool is_no_decay(const std::string& name) {
+  return name.find("bias") != std::string::npos || name.find("LayerNorm") != std::string::npos ||
+         name.find("layer_norm") != std::string::npos || name.find("norm") != std::string::npos;
+}
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(EncoderModel& model,
+                                                    const FinetuneOptions& options) {
+  std::vector<torch::Tensor> decay;
+  std::vector<torch::Tensor> no_decay;
+  for (const auto& item : model.named_parameters()) {
+    if (!item.value().requires_grad()) continue;
+    (is_no_decay(item.key()) ? no_decay : decay).push_back(item.value());
+  }
+  auto base = torch::optim::AdamWOptions(options.learning_rate).eps(options.adam_epsilon);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(base).weight_decay(options.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(base).weight_decay(0.0)));
+  return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
+}
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  }
+}
+
+}  // namespace
+
+FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::vector<Feature>& train,
+                        const std::vector<Feature>& dev, const FinetuneOptions& options,
+                        const BestModelCallback& on_best) {
+  if (train.empty()) fail("finetune: the training set of task {} is empty", task.name);
+  if (options.batch_size <= 0 || options.max_steps <= 0) {
+    fail("finetune: batch_size and max_steps must be positive (got {} and {})", options.batch_size,
+         options.max_steps);
+  }
+  torch::manual_seed(options.seed);
+  model.to(options.device);
+  auto optimizer = make_optimizer(model, options);
+  const auto warmup_steps = static_cast<int64_t>(std::llround(options.warmup_ratio *
+                                                              static_cast<double>(options.max_steps)));
+
+  FinetuneResult result;
+  result.best.metrics[task.main_metric] = -INFINITY;
+  Stopwatch clock;
+  Progress progress("finetune " + task.name, options.max_steps);
+  std::vector<int64_t> order;
+  size_t cursor = 0;
+  uint64_t epoch = 0;
+  int64_t trained_tokens = 0;
+  double train_only_seconds = 0;
+  double loss_average = 0;  // exponential moving average, bias-corrected
+  double loss_weight = 0;
+
+  auto evaluate_now = [&](int64_t step) {
+    EvalResult eval = evaluate(model, task, dev, options.eval_batch_size, options.device);
+    model.train();
+    EvalRecord record{step, clock.seconds(), eval.metrics};
+    result.evaluations.push_back(record);
+    const double value = eval.metrics.at(task.main_metric);
+    std::string shown;
+    for (const auto& [name, metric] : eval.metrics) shown += fmt::format(" {} {:.2f}", name, metric);
+    fmt::print(stderr, "[finetune {}] step {} dev{}\n", task.name, step, shown);
+    if (value > result.best.metrics.at(task.main_metric)) {
+      result.best = record;
+      if (on_best) on_best(model, record);
+    }
+  };
+
+  model.train();
+  for (int64_t step = 0; step < options.max_steps; ++step) {
+    Stopwatch step_clock;
+    if (cursor + static_cast<size_t>(options.batch_size) > order.size()) {
+      order = seeded_permutation(static_cast<int64_t>(train.size()), options.seed * 1000003 + epoch++);
+      cursor = 0;
+    }
+    std::vector<const Feature*> members;
+    const size_t end = std::min(order.size(), cursor + static_cast<size_t>(options.batch_size));
+    for (; cursor < end; ++cursor) members.push_back(&train[static_cast<size_t>(order[cursor])]);
+    const Batch batch = collate(members, task.head_kind, options.pad_id).to(options.device);
+
+    set_learning_rate(*optimizer, options.learning_rate *
+                                      linear_schedule(step, warmup_steps, options.max_steps));
+    optimizer->zero_grad();
+    const ModelOutput output = model.forward(batch);
+    const torch::Tensor loss = supervised_loss(output, batch, task.head_kind);
+    loss.backward();
+    if (options.max_grad_norm > 0) {
+      torch::nn::utils::clip_grad_norm_(model.parameters(), options.max_grad_norm);
+    }
+    optimizer->step();
+
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      fail("finetune {}: the loss became {} at step {} (learning rate {} too high?)", task.name,
+           loss_value, step, options.learning_rate);
+    }
+    loss_average = 0.98 * loss_average + 0.02 * loss_value;
+    loss_weight = 0.98 * loss_weight + 0.02;
+    trained_tokens += batch.attention_mask.sum().item<int64_t>();
+    train_only_seconds += step_clock.seconds();
+    result.final_loss = loss_average / loss_weight;
+    result.tokens_per_second = static_cast<double>(trained_tokens) / std::max(train_only_seconds, 1e-9);
+    progress.update(step + 1, fmt::format("loss {:.4f}  {:.0f} tok/s", result.final_loss,
+                                          result.tokens_per_second));
+    const bool last = step + 1 == options.max_steps;
+    if (!dev.empty() && (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))) {
+      evaluate_now(step + 1);
+    }
+  }
+  result.steps = options.max_steps;
+  result.train_seconds = clock.seconds();
+  model.eval();
+  return result;
+}
+
+}  // namespace kprune
