@@ -6,6 +6,9 @@ const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       {"tokenize", add_tokenize_command},
       {"finetune", add_finetune_command},
+      {"eval", add_eval_command},
+      {"make-synthetic", add_make_synthetic_command},
+      {"inspect", add_inspect_command},
   };
   return commands;
 }

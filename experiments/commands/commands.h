@@ -20,5 +20,8 @@ const std::vector<Command>& all_commands();
 
 void add_tokenize_command(CLI::App& app);
 void add_finetune_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_make_synthetic_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
 
 }  // namespace kprune::cli
