@@ -1,0 +1,218 @@
+// kprune-sweep end to end with the stand-in job: one process and MPI ranks, failures,
+// resume, SIGTERM and a worker killed mid-sweep. The results file must stay readable (h5py)
+// after every interruption and a rerun must complete every job exactly once.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/test_sweep_support.h"
+
+namespace kprune::testing {
+namespace {
+
+const std::string kSweep = KPRUNE_SWEEP_BIN;
+const std::string kMpirun = "mpirun --allow-run-as-root --oversubscribe -np 3 ";
+
+// A grid of `tasks` x 4 ratios of stand-in jobs of `duration` seconds, plus `extra` TOML.
+std::string write_config(const std::string& dir, int tasks, double duration, const std::string& extra = "") {
+  std::string task_list;
+  for (int i = 0; i < tasks; ++i) task_list += (i == 0 ? "\"t" : ", \"t") + std::to_string(i) + "\"";
+  const std::string path = dir + "/sweep.toml";
+  std::ofstream(path) << "[sweep]\nname = \"test\"\noutput = \"" << dir << "/results.h5\"\nsample_size = 8\n\n"
+                      << "[grids.main]\nkind = \"standin\"\ntag = \"main\"\ntask = [" << task_list
+                      << "]\nflops_reduction = [0.4, 0.5, 0.6, 0.7]\nduration_s = " << duration
+                      << "\nmask_shape = \"2x4\"\n"
+                      << extra;
+  return path;
+}
+
+// job_id -> number of rows with status done; fails on a job done twice.
+std::map<std::string, int> done_counts(const std::vector<SummaryRow>& rows) {
+  std::map<std::string, int> counts;
+  for (const SummaryRow& row : rows) {
+    if (row.status == "done") ++counts[row.job_id];
+  }
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "job " << id << " recorded done " << count << " times";
+  return counts;
+}
+
+// Ids of the jobs a dry run lists (first column).
+std::set<std::string> listed_ids(const std::string& dry_run_output, const std::string& marker = "") {
+  std::set<std::string> ids;
+  std::istringstream lines(dry_run_output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > 18 && line.find("  standin") == 16 && (marker.empty() || line.find(marker) != std::string::npos)) {
+      ids.insert(line.substr(0, 16));
+    }
+  }
+  return ids;
+}
+
+TEST(SweepRunner, OneProcessRecordsEveryJobAndAFailureDoesNotStopTheSweep) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 2, 0.05, R"(
+[[grids.main.include]]
+task = "t0"
+fail = true
+)");
+  const CommandResult run = run_command(kSweep + " " + config);
+  EXPECT_EQ(run.exit_code, 1) << run.output;  // a job failed
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  ASSERT_EQ(rows.size(), 9u) << run.output;
+  EXPECT_EQ(done_counts(rows).size(), 8u);
+  const auto failed = std::find_if(rows.begin(), rows.end(), [](const SummaryRow& row) { return row.status == "failed"; });
+  ASSERT_NE(failed, rows.end());
+  EXPECT_NE(failed->error.find("failed on request (fail=true)"), std::string::npos) << failed->error;
+  EXPECT_NE(run.output.find("8 done, 1 failed"), std::string::npos) << run.output;
+  EXPECT_TRUE(std::filesystem::exists(dir + "/results.logs/" + rows.front().job_id + ".log"));
+
+  // Resume: only the failed job runs again (and fails again, appending a row).
+  const CommandResult rerun = run_command(kSweep + " " + config);
+  EXPECT_EQ(rerun.exit_code, 1) << rerun.output;
+  EXPECT_NE(rerun.output.find("0 done, 1 failed, 8 skipped"), std::string::npos) << rerun.output;
+  EXPECT_EQ(read_summary_with_h5py(dir + "/results.h5").size(), 10u);
+}
+
+TEST(SweepRunner, ResumeSkipsExactlyTheFinishedJobs) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 2, 0.02);
+  const CommandResult part = run_command(kSweep + " " + config + " --filter flops_reduction=0.5");
+  ASSERT_EQ(part.exit_code, 0) << part.output;
+  const auto first_rows = read_summary_with_h5py(dir + "/results.h5");
+  ASSERT_EQ(first_rows.size(), 2u);
+
+  const CommandResult dry = run_command(kSweep + " " + config + " --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_EQ(listed_ids(dry.output).size(), 8u) << dry.output;
+  const std::set<std::string> skipped = listed_ids(dry.output, " skip ");
+  EXPECT_EQ(skipped, (std::set<std::string>{first_rows[0].job_id, first_rows[1].job_id})) << dry.output;
+  EXPECT_NE(dry.output.find("8 job(s): 6 to run, 2 already done"), std::string::npos) << dry.output;
+
+  const CommandResult rest = run_command(kSweep + " " + config);
+  ASSERT_EQ(rest.exit_code, 0) << rest.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  EXPECT_EQ(rows.size(), 8u);
+  EXPECT_EQ(done_counts(rows).size(), 8u);
+}
+
+TEST(SweepRunner, AChangedGridIsReported) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 1, 0.01);
+  ASSERT_EQ(run_command(kSweep + " " + config).exit_code, 0);
+  const CommandResult changed = run_command(kSweep + " " + config + " grids.main.flops_reduction=[0.4] --dry-run");
+  EXPECT_NE(changed.output.find("config differs"), std::string::npos) << changed.output;
+  EXPECT_NE(changed.output.find("+ # grids.main.flops_reduction=[0.4]"), std::string::npos) << changed.output;
+  EXPECT_NE(changed.output.find("3 job(s) in " + dir + "/results.h5 are not in this grid"), std::string::npos)
+      << changed.output;
+}
+
+TEST(SweepRunner, BadConfigNamesFileAndLine) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 1, 0.01, "duration = 3\n");
+  const CommandResult run = run_command(kSweep + " " + config);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.output.find(config + ":13"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("did you mean 'duration_s'"), std::string::npos) << run.output;
+}
+
+TEST(SweepRunner, AFailedRecipeFailsTheJobsThatNeedItsCheckpoint) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 1, 0.01, R"(model = "toy"
+
+[models.toy]
+recipe = { kind = "standin", fail = true, duration_s = 0.01 }
+)");
+  const CommandResult run = run_command(kSweep + " " + config);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  ASSERT_EQ(rows.size(), 5u) << run.output;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].status, "failed");
+    EXPECT_EQ(rows[i].error, "dependency failed: job " + rows[0].job_id);
+  }
+}
+
+TEST(SweepRunner, SigtermStopsCleanlyAndARerunCompletesEveryJobOnce) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 4, 0.15);  // 16 jobs, ~2.4 s
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string log = dir + "/first.log";
+    if (freopen(log.c_str(), "w", stdout) == nullptr || freopen(log.c_str(), "a", stderr) == nullptr) _exit(126);
+    execl(kSweep.c_str(), kSweep.c_str(), config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until some jobs are recorded, then ask it to stop.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (!std::filesystem::exists(dir + "/results.logs") ||
+          std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}) < 3)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(child, SIGTERM);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 3);  // interrupted
+
+  const auto first = done_counts(read_summary_with_h5py(dir + "/results.h5"));
+  EXPECT_GE(first.size(), 2u);
+  EXPECT_LT(first.size(), 16u);
+  const CommandResult rerun = run_command(kSweep + " " + config);
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  EXPECT_EQ(rows.size(), 16u);
+  EXPECT_EQ(done_counts(rows).size(), 16u);
+}
+
+TEST(SweepRunner, MpiWorkersShareTheJobs) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 2, 0.05);
+  const CommandResult run = run_command(kMpirun + kSweep + " " + config);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  EXPECT_EQ(done_counts(rows).size(), 8u);
+  std::set<int64_t> ranks;
+  for (const SummaryRow& row : rows) ranks.insert(row.rank);
+  EXPECT_EQ(ranks, (std::set<int64_t>{1, 2}));  // rank 0 only coordinates
+}
+
+TEST(SweepRunner, AKilledWorkerLosesOnlyItsJobsInFlight) {
+  const std::string dir = temp_dir("runner");
+  // grids.a_crash sorts first: one worker crashes at once while the other runs main jobs
+  // until mpirun notices and ends the whole job.
+  const std::string config = write_config(dir, 3, 0.2, R"(
+[grids.a_crash]
+kind = "standin"
+tag = "crash"
+crash = true
+)");
+  const CommandResult crashed = run_command(kMpirun + kSweep + " " + config);
+  EXPECT_NE(crashed.exit_code, 0) << crashed.output;
+  const auto after_crash = done_counts(read_summary_with_h5py(dir + "/results.h5"));
+  // Every job leaves a log file when it starts: the started jobs missing from the file are
+  // the ones in flight when the job died, at most one per worker (the crash among them).
+  const auto started =
+      static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}));
+  EXPECT_LE(started - after_crash.size(), 2u) << crashed.output;
+  EXPECT_GE(started - after_crash.size(), 1u);  // the crashed job is not recorded
+
+  const CommandResult rerun = run_command(kMpirun + kSweep + " " + config + " --filter tag=main");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  EXPECT_EQ(done_counts(rows).size(), 12u);
+  for (const SummaryRow& row : rows) EXPECT_EQ(row.status, "done");
+}
+
+}  // namespace
+}  // namespace kprune::testing
