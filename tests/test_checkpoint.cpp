@@ -6,6 +6,7 @@
 
 #include "framework/model/checkpoint.h"
 #include "framework/model/config.h"
+#include "framework/model/flops.h"
 #include "framework/model/losses.h"
 #include "framework/model/safetensors.h"
 #include "framework/util/error.h"
@@ -171,6 +172,12 @@ TEST(Checkpoint, OfficialKpruneModelWithRemovedSublayers) {
   fs::copy_file(oracle + "/pruned-c0.9.safetensors", dir + "/model.safetensors");
   auto model = load_checkpoint(dir);
   EXPECT_TRUE(model->sublayer(0).is_empty());
+  const auto& flops = report["flops"];
+  const double seq_len = flops["seq_len"].get<double>();
+  EXPECT_NEAR(model_flops(model->config(), seq_len) / 1e9, flops["pruned_flops"].get<double>(),
+              1e-15);
+  EXPECT_NEAR(full_model_flops(model->config(), seq_len) / 1e9, flops["model_flops"].get<double>(),
+              1e-15);
   const auto batches = read_json_lines(oracle + "/batches.jsonl");
   const auto& outputs = report["pruned_outputs"];
   ASSERT_EQ(batches.size(), outputs.size());

@@ -82,7 +82,7 @@ void run_inspect(const InspectArgs& args) {
   }
   std::cout << "FLOPs (algorithms.md 2.1)\n";
   for (const auto& row : flops) {
-    std::cout << fmt::format("  {:<8} l={:<7} {:>9.4f} GFLOPs  ({:.2f}% removed)\n",
+    std::cout << fmt::format("  {:<8} l={:<7} {:>10.6g} GFLOPs  ({:.2f}% removed)\n",
                              row["name"].get<std::string>(), row["seq_len"].get<double>(),
                              row["gflops"].get<double>(),
                              100.0 * row["flops_reduction"].get<double>());
