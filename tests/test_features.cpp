@@ -4,6 +4,9 @@
 #include <cmath>
 
 #include "framework/tasks/features.h"
+#include "framework/tasks/tokenizer_files.h"
+#include "framework/util/error.h"
+#include "framework/util/files.h"
 #include "tests/test_support.h"
 
 namespace kprune {
@@ -38,6 +41,27 @@ TEST(Features, SingleAndPairEncodingWithTokenTypes) {
   // Truncation to max_seq_len keeps [CLS] ... [SEP].
   const auto truncated = encode_examples(tokenizer, examples, 3, true);
   EXPECT_EQ(truncated[2].input_ids, (std::vector<int64_t>{kCls, kHello, kSep}));
+}
+
+TEST(Features, CheckpointTokenizerCaseFromTokenizerConfig) {
+  const std::string dir = testing::temp_dir("tokenizer");
+  write_file_atomic(dir + "/vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nHello\n");
+  // No tokenizer_config.json: lower-cased, as HF's default.
+  EXPECT_EQ(load_checkpoint_tokenizer(dir).encode("Hello").input_ids,
+            (std::vector<int64_t>{2, 4, 3}));
+  write_file_atomic(dir + "/tokenizer_config.json", R"({"do_lower_case": false})");
+  EXPECT_EQ(load_checkpoint_tokenizer(dir).encode("Hello").input_ids,
+            (std::vector<int64_t>{2, 5, 3}));
+  write_file_atomic(dir + "/tokenizer_config.json", R"({"do_lower_case": "yes"})");
+  try {
+    load_checkpoint_tokenizer(dir);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer_config.json: key 'do_lower_case': expected "
+                                         "true or false, found \"yes\""),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
