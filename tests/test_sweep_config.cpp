@@ -235,6 +235,10 @@ TEST(SweepConfig, OtherErrorsNameFileAndLine) {
     parse_config("[grids.g]\nkind = \"probe\"\n[[grids.g.zip]]\nlr = [1, 2]\nseed = [1]\n", "z.toml");
   });
   EXPECT_NE(zip.find("z.toml:5"), std::string::npos) << zip;
+  const std::string twice = error_of([] {
+    parse_config("[grids.g]\nkind = \"probe\"\nlr = [1, 2]\n[[grids.g.zip]]\nlr = [1, 2]\n", "t.toml");
+  });
+  EXPECT_NE(twice.find("t.toml:5: 'lr' is both a grid axis (t.toml:3)"), std::string::npos) << twice;
   const std::string model = error_of([] { expand_text("[grids.g]\nkind = \"probe\"\nmodel = \"nope\"\n"); });
   EXPECT_NE(model.find("model 'nope' is not declared"), std::string::npos) << model;
 }

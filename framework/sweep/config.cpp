@@ -257,6 +257,16 @@ GridSpec Reader::read_grid(const std::string& name, const toml::table& table) co
       grid.axes.push_back(axis(key, node, owner));
     }
   }
+  for (const auto& group : grid.zips) {
+    for (const Axis& zipped : group) {
+      for (const Axis& axis : grid.axes) {
+        if (axis.key == zipped.key) {
+          fail("{}: '{}' is both a grid axis ({}) and in a zip group of [{}]", zipped.where, zipped.key, axis.where,
+               owner);
+        }
+      }
+    }
+  }
   return grid;
 }
 
