@@ -22,7 +22,8 @@ const std::string kSweep = KPRUNE_SWEEP_BIN;
 double timed(const std::string& command) {
   kprune::Stopwatch clock;
   const int status = std::system((command + " > /dev/null 2>&1").c_str());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("failed: " + command);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("failed: " + command);
   return clock.seconds();
 }
 
@@ -49,13 +50,15 @@ void overhead(int ranks, int jobs, double duration) {
   const std::string config = write_config(dir, jobs, duration, 0.0);
   const std::string command =
       ranks == 1 ? kSweep + " " + config
-                 : fmt::format("mpirun --allow-run-as-root --oversubscribe -np {} {} {}", ranks, kSweep, config);
+                 : fmt::format("mpirun --allow-run-as-root --oversubscribe -np {} {} {}", ranks,
+                               kSweep, config);
   const double wall = timed(command);
   const double startup = timed(command);  // everything done: expansion, MPI start, file open
   const int workers = ranks == 1 ? 1 : ranks - 1;
   const double work = jobs * duration / workers;
-  fmt::print("ranks {}  jobs {} x {:.3f} s  wall {:.2f} s  startup {:.2f} s  overhead/job {:.1f} ms\n", ranks,
-             jobs, duration, wall, startup, 1000.0 * (wall - startup - work) / jobs);
+  fmt::print(
+      "ranks {}  jobs {} x {:.3f} s  wall {:.2f} s  startup {:.2f} s  overhead/job {:.1f} ms\n",
+      ranks, jobs, duration, wall, startup, 1000.0 * (wall - startup - work) / jobs);
 }
 
 void cache_saving(int ratios, double duration, double teacher_s) {
@@ -67,9 +70,11 @@ void cache_saving(int ratios, double duration, double teacher_s) {
     std::filesystem::remove(dir + "/results.h5");
     cold += timed(fmt::format("{} {} --filter flops_reduction={}", kSweep, config, 0.01 * (i + 1)));
   }
-  fmt::print("teacher cache: {} ratios, teacher {:.2f} s, job {:.2f} s: one sweep {:.2f} s vs {} cold runs {:.2f} s "
-             "({:.2f}x)\n",
-             ratios, teacher_s, duration, warm, ratios, cold, cold / warm);
+  fmt::print(
+      "teacher cache: {} ratios, teacher {:.2f} s, job {:.2f} s: one sweep {:.2f} s vs {} cold "
+      "runs {:.2f} s "
+      "({:.2f}x)\n",
+      ratios, teacher_s, duration, warm, ratios, cold, cold / warm);
 }
 
 }  // namespace

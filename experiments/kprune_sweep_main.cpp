@@ -1,8 +1,8 @@
 // kprune-sweep: runs the jobs a TOML sweep file declares, across MPI ranks when started by
 // mpirun/srun, writing every result to one HDF5 file (framework/sweep/README.md).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -41,26 +41,36 @@ void print_dry_run(const std::vector<JobSpec>& jobs, const SweepConfig& config) 
   std::set<std::string> skipped;
   for (const JobSpec& job : plan.skipped) skipped.insert(job.id);
   for (const JobSpec& job : jobs) {
-    std::string line = fmt::format("{}  {:<9} {}  {}", job.id, job.kind, skipped.count(job.id) != 0 ? "skip" : "run ",
-                                   job.params.canonical());
-    if (!job.depends_on.empty()) line += fmt::format("  (after {})", fmt::join(job.depends_on, ", "));
+    std::string line =
+        fmt::format("{}  {:<9} {}  {}", job.id, job.kind,
+                    skipped.count(job.id) != 0 ? "skip" : "run ", job.params.canonical());
+    if (!job.depends_on.empty())
+      line += fmt::format("  (after {})", fmt::join(job.depends_on, ", "));
     std::cout << line << "\n";
   }
-  std::cout << fmt::format("{} job(s): {} to run, {} already done in {} (skipped on resume)\n", jobs.size(),
-                           plan.to_run.size(), plan.skipped.size(), config.sweep.output);
+  std::cout << fmt::format("{} job(s): {} to run, {} already done in {} (skipped on resume)\n",
+                           jobs.size(), plan.to_run.size(), plan.skipped.size(),
+                           config.sweep.output);
   std::cerr << describe(plan, config.sweep.output);
 }
 
 int run_rank0(const MpiSession& mpi, int argc, char** argv) {
-  CLI::App app{"kprune-sweep: run a TOML grid of kprune jobs (over MPI ranks when started by mpirun/srun)"};
+  CLI::App app{
+      "kprune-sweep: run a TOML grid of kprune jobs (over MPI ranks when started by mpirun/srun)"};
   Arguments args;
-  app.add_option("config", args.config, "the sweep file (TOML)")->required()->check(CLI::ExistingFile);
-  app.add_option("overrides", args.overrides, "key=value overrides of config values, e.g. sweep.device=cpu");
-  app.add_flag("--dry-run", args.dry_run, "print the expanded jobs, which resume would skip, and the count");
+  app.add_option("config", args.config, "the sweep file (TOML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("overrides", args.overrides,
+                 "key=value overrides of config values, e.g. sweep.device=cpu");
+  app.add_flag("--dry-run", args.dry_run,
+               "print the expanded jobs, which resume would skip, and the count");
   app.add_option("--only", args.only, "run only this job id (repeatable), plus what it depends on");
-  app.add_option("--filter", args.filters, "run only jobs with this key=value (repeatable; all must match)");
+  app.add_option("--filter", args.filters,
+                 "run only jobs with this key=value (repeatable; all must match)");
   app.add_flag("--fail-fast", args.fail_fast, "stop handing out jobs after the first failure");
-  app.add_option("--retries", args.retries, "attempts after a failure before a job counts as failed");
+  app.add_option("--retries", args.retries,
+                 "attempts after a failure before a job counts as failed");
   app.set_version_flag("--version", kprune::code_version());
   try {
     app.parse(argc, argv);
@@ -73,7 +83,8 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
   try {
     check_slurm_tasks(mpi.size());
     const SweepConfig config = load_config(args.config, args.overrides);
-    const std::vector<JobSpec> jobs = select_jobs(expand_jobs(config, job_registry()), args.only, args.filters);
+    const std::vector<JobSpec> jobs =
+        select_jobs(expand_jobs(config, job_registry()), args.only, args.filters);
     if (args.dry_run) {
       print_dry_run(jobs, config);
       release_workers(mpi);
@@ -91,11 +102,12 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
     running = true;
     const RunReport report = run_coordinator(mpi, jobs, options, job_registry());
     std::cout << summary_table(report.records);
-    std::cout << fmt::format("{}: {} done, {} failed, {} skipped (done before), {} not run{}; results in {}\n",
-                             config.sweep.name, report.done, report.failed, report.skipped,
-                             report.total - report.skipped - report.done - report.failed,
-                             report.interrupted ? " (interrupted: rerun the same command to resume)" : "",
-                             options.output);
+    std::cout << fmt::format(
+        "{}: {} done, {} failed, {} skipped (done before), {} not run{}; results in {}\n",
+        config.sweep.name, report.done, report.failed, report.skipped,
+        report.total - report.skipped - report.done - report.failed,
+        report.interrupted ? " (interrupted: rerun the same command to resume)" : "",
+        options.output);
     return report.exit_code();
   } catch (const std::exception& error) {
     std::cerr << "kprune-sweep: error: " << error.what() << "\n";

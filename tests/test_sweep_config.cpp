@@ -17,15 +17,16 @@ namespace {
 JobRegistry test_registry() {
   JobRegistry registry;
   registry.add({"probe",
-                {"model", "task", "checkpoint", "seed", "sample_size", "pruner", "pruner.*", "flops_reduction",
-                 "lr"},
+                {"model", "task", "checkpoint", "seed", "sample_size", "pruner", "pruner.*",
+                 "flops_reduction", "lr"},
                 {"checkpoint", "task", "seed", "sample_size"},
                 nullptr});
   registry.add({"train", {"model", "task", "epochs"}, {}, nullptr});
   return registry;
 }
 
-std::vector<JobSpec> expand_text(const std::string& text, const std::vector<std::string>& overrides = {}) {
+std::vector<JobSpec> expand_text(const std::string& text,
+                                 const std::vector<std::string>& overrides = {}) {
   return expand_jobs(parse_config(text, "test.toml", overrides), test_registry());
 }
 
@@ -67,14 +68,16 @@ TEST(SweepConfig, CartesianProductOfAxes) {
 }
 
 TEST(SweepConfig, SeedsAndSampleSizeFromSweepTable) {
-  const auto jobs = expand_text(std::string("[sweep]\nrepetitions = 3\nsample_size = 64\n") + kBase);
+  const auto jobs =
+      expand_text(std::string("[sweep]\nrepetitions = 3\nsample_size = 64\n") + kBase);
   ASSERT_EQ(jobs.size(), 12u);
   std::set<std::string> seeds;
   for (const JobSpec& job : jobs) {
     seeds.insert(job.params.get_string("seed", ""));
     EXPECT_EQ(job.params.get_string("sample_size", ""), "64");
-    EXPECT_EQ(job.cache_key, fmt::format("checkpoint=ckpt task={} seed={} sample_size=64",
-                                         job.params.get_string("task", ""), job.params.get_string("seed", "")));
+    EXPECT_EQ(job.cache_key,
+              fmt::format("checkpoint=ckpt task={} seed={} sample_size=64",
+                          job.params.get_string("task", ""), job.params.get_string("seed", "")));
   }
   EXPECT_EQ(seeds, (std::set<std::string>{"0", "1", "2"}));
 }
@@ -151,19 +154,22 @@ task = ["a", "b"]
 pruner = "kprune"
 )";
   const SweepConfig config = parse_config(
-      text, "test.toml", {"sweep.device=cpu", "pruners.kprune.mu=[32, 128]", "grids.main.task=c", "sweep.retries=2"});
+      text, "test.toml",
+      {"sweep.device=cpu", "pruners.kprune.mu=[32, 128]", "grids.main.task=c", "sweep.retries=2"});
   EXPECT_EQ(config.sweep.device, "cpu");
   EXPECT_EQ(config.sweep.retries, 2);
   EXPECT_EQ(config.sweep.output, "a.h5");
   EXPECT_EQ(config.sweep.artifacts, "a.artifacts");
   const auto jobs = expand_jobs(config, test_registry());
-  EXPECT_EQ(canonical_set(jobs), (std::multiset<std::string>{"kind=probe pruner=kprune pruner.mu=128 task=c",
-                                                              "kind=probe pruner=kprune pruner.mu=32 task=c"}));
+  EXPECT_EQ(canonical_set(jobs),
+            (std::multiset<std::string>{"kind=probe pruner=kprune pruner.mu=128 task=c",
+                                        "kind=probe pruner=kprune pruner.mu=32 task=c"}));
   EXPECT_NE(config.text.find("# sweep.device=cpu"), std::string::npos);
 }
 
 TEST(SweepConfig, OverrideOfAnUnknownKeyNamesTheCommandLine) {
-  const std::string message = error_of([] { parse_config(kBase, "test.toml", {"sweep.devcie=cpu"}); });
+  const std::string message =
+      error_of([] { parse_config(kBase, "test.toml", {"sweep.devcie=cpu"}); });
   EXPECT_NE(message.find("command line 'sweep.devcie=cpu'"), std::string::npos) << message;
   EXPECT_NE(message.find("did you mean 'device'"), std::string::npos) << message;
 }
@@ -221,25 +227,34 @@ TEST(SweepConfig, UnknownKeysNameFileLineAndSuggestion) {
 
 TEST(SweepConfig, UnknownGridParameterNamesLineAndSuggestion) {
   const char* text = "[grids.main]\nkind = \"probe\"\ntask = \"a\"\nflops_reduciton = [0.5]\n";
-  const std::string message = error_of([&] { expand_jobs(parse_config(text, "g.toml"), test_registry()); });
+  const std::string message =
+      error_of([&] { expand_jobs(parse_config(text, "g.toml"), test_registry()); });
   EXPECT_NE(message.find("g.toml:4"), std::string::npos) << message;
   EXPECT_NE(message.find("did you mean 'flops_reduction'"), std::string::npos) << message;
 }
 
 TEST(SweepConfig, OtherErrorsNameFileAndLine) {
-  EXPECT_NE(error_of([] { parse_config("[grids.main]\nkind = \"probe\"\ntask = [\n", "bad.toml"); }).find("bad.toml:"),
+  EXPECT_NE(error_of([] {
+              parse_config("[grids.main]\nkind = \"probe\"\ntask = [\n", "bad.toml");
+            }).find("bad.toml:"),
             std::string::npos);
-  EXPECT_NE(error_of([] { expand_text("[grids.main]\nkind = \"prboe\"\n"); }).find("did you mean 'probe'"),
+  EXPECT_NE(error_of([] {
+              expand_text("[grids.main]\nkind = \"prboe\"\n");
+            }).find("did you mean 'probe'"),
             std::string::npos);
   const std::string zip = error_of([] {
-    parse_config("[grids.g]\nkind = \"probe\"\n[[grids.g.zip]]\nlr = [1, 2]\nseed = [1]\n", "z.toml");
+    parse_config("[grids.g]\nkind = \"probe\"\n[[grids.g.zip]]\nlr = [1, 2]\nseed = [1]\n",
+                 "z.toml");
   });
   EXPECT_NE(zip.find("z.toml:5"), std::string::npos) << zip;
   const std::string twice = error_of([] {
-    parse_config("[grids.g]\nkind = \"probe\"\nlr = [1, 2]\n[[grids.g.zip]]\nlr = [1, 2]\n", "t.toml");
+    parse_config("[grids.g]\nkind = \"probe\"\nlr = [1, 2]\n[[grids.g.zip]]\nlr = [1, 2]\n",
+                 "t.toml");
   });
-  EXPECT_NE(twice.find("t.toml:5: 'lr' is both a grid axis (t.toml:3)"), std::string::npos) << twice;
-  const std::string model = error_of([] { expand_text("[grids.g]\nkind = \"probe\"\nmodel = \"nope\"\n"); });
+  EXPECT_NE(twice.find("t.toml:5: 'lr' is both a grid axis (t.toml:3)"), std::string::npos)
+      << twice;
+  const std::string model =
+      error_of([] { expand_text("[grids.g]\nkind = \"probe\"\nmodel = \"nope\"\n"); });
   EXPECT_NE(model.find("model 'nope' is not declared"), std::string::npos) << model;
 }
 
@@ -259,7 +274,8 @@ flops_reduction = [0.4, 0.6]
   EXPECT_EQ(selected[0].kind, "train");
   EXPECT_EQ(selected[1].params.get_string("flops_reduction", ""), "0.6");
   EXPECT_EQ(select_jobs(jobs, {jobs[0].id}, {}).size(), 1u);
-  EXPECT_NE(error_of([&] { select_jobs(jobs, {"0123456789abcdef"}, {}); }).find("no job"), std::string::npos);
+  EXPECT_NE(error_of([&] { select_jobs(jobs, {"0123456789abcdef"}, {}); }).find("no job"),
+            std::string::npos);
 }
 
 TEST(SweepSuggest, EditDistanceAndClosestCandidate) {

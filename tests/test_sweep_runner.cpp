@@ -23,11 +23,14 @@ const std::string kSweep = KPRUNE_SWEEP_BIN;
 const std::string kMpirun = "mpirun --allow-run-as-root --oversubscribe -np 3 ";
 
 // A grid of `tasks` x 4 ratios of stand-in jobs of `duration` seconds, plus `extra` TOML.
-std::string write_config(const std::string& dir, int tasks, double duration, const std::string& extra = "") {
+std::string write_config(const std::string& dir, int tasks, double duration,
+                         const std::string& extra = "") {
   std::string task_list;
-  for (int i = 0; i < tasks; ++i) task_list += (i == 0 ? "\"t" : ", \"t") + std::to_string(i) + "\"";
+  for (int i = 0; i < tasks; ++i)
+    task_list += (i == 0 ? "\"t" : ", \"t") + std::to_string(i) + "\"";
   const std::string path = dir + "/sweep.toml";
-  std::ofstream(path) << "[sweep]\nname = \"test\"\noutput = \"" << dir << "/results.h5\"\nsample_size = 8\n\n"
+  std::ofstream(path) << "[sweep]\nname = \"test\"\noutput = \"" << dir
+                      << "/results.h5\"\nsample_size = 8\n\n"
                       << "[grids.main]\nkind = \"standin\"\ntag = \"main\"\ntask = [" << task_list
                       << "]\nflops_reduction = [0.4, 0.5, 0.6, 0.7]\nduration_s = " << duration
                       << "\nmask_shape = \"2x4\"\n"
@@ -41,16 +44,19 @@ std::map<std::string, int> done_counts(const std::vector<SummaryRow>& rows) {
   for (const SummaryRow& row : rows) {
     if (row.status == "done") ++counts[row.job_id];
   }
-  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "job " << id << " recorded done " << count << " times";
+  for (const auto& [id, count] : counts)
+    EXPECT_EQ(count, 1) << "job " << id << " recorded done " << count << " times";
   return counts;
 }
 
 // Ids of the jobs a dry run lists (first column).
-std::set<std::string> listed_ids(const std::string& dry_run_output, const std::string& marker = "") {
+std::set<std::string> listed_ids(const std::string& dry_run_output,
+                                 const std::string& marker = "") {
   std::set<std::string> ids;
   std::istringstream lines(dry_run_output);
   for (std::string line; std::getline(lines, line);) {
-    if (line.size() > 18 && line.find("  standin") == 16 && (marker.empty() || line.find(marker) != std::string::npos)) {
+    if (line.size() > 18 && line.find("  standin") == 16 &&
+        (marker.empty() || line.find(marker) != std::string::npos)) {
       ids.insert(line.substr(0, 16));
     }
   }
@@ -69,9 +75,11 @@ fail = true
   const auto rows = read_summary_with_h5py(dir + "/results.h5");
   ASSERT_EQ(rows.size(), 9u) << run.output;
   EXPECT_EQ(done_counts(rows).size(), 8u);
-  const auto failed = std::find_if(rows.begin(), rows.end(), [](const SummaryRow& row) { return row.status == "failed"; });
+  const auto failed = std::find_if(rows.begin(), rows.end(),
+                                   [](const SummaryRow& row) { return row.status == "failed"; });
   ASSERT_NE(failed, rows.end());
-  EXPECT_NE(failed->error.find("failed on request (fail=true)"), std::string::npos) << failed->error;
+  EXPECT_NE(failed->error.find("failed on request (fail=true)"), std::string::npos)
+      << failed->error;
   EXPECT_NE(run.output.find("8 done, 1 failed"), std::string::npos) << run.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/results.logs/" + rows.front().job_id + ".log"));
 
@@ -94,7 +102,8 @@ TEST(SweepRunner, ResumeSkipsExactlyTheFinishedJobs) {
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   EXPECT_EQ(listed_ids(dry.output).size(), 8u) << dry.output;
   const std::set<std::string> skipped = listed_ids(dry.output, " skip ");
-  EXPECT_EQ(skipped, (std::set<std::string>{first_rows[0].job_id, first_rows[1].job_id})) << dry.output;
+  EXPECT_EQ(skipped, (std::set<std::string>{first_rows[0].job_id, first_rows[1].job_id}))
+      << dry.output;
   EXPECT_NE(dry.output.find("8 job(s): 6 to run, 2 already done"), std::string::npos) << dry.output;
 
   const CommandResult rest = run_command(kSweep + " " + config);
@@ -108,10 +117,13 @@ TEST(SweepRunner, AChangedGridIsReported) {
   const std::string dir = temp_dir("runner");
   const std::string config = write_config(dir, 1, 0.01);
   ASSERT_EQ(run_command(kSweep + " " + config).exit_code, 0);
-  const CommandResult changed = run_command(kSweep + " " + config + " grids.main.flops_reduction=[0.4] --dry-run");
+  const CommandResult changed =
+      run_command(kSweep + " " + config + " grids.main.flops_reduction=[0.4] --dry-run");
   EXPECT_NE(changed.output.find("config differs"), std::string::npos) << changed.output;
-  EXPECT_NE(changed.output.find("+ # grids.main.flops_reduction=[0.4]"), std::string::npos) << changed.output;
-  EXPECT_NE(changed.output.find("3 job(s) in " + dir + "/results.h5 are not in this grid"), std::string::npos)
+  EXPECT_NE(changed.output.find("+ # grids.main.flops_reduction=[0.4]"), std::string::npos)
+      << changed.output;
+  EXPECT_NE(changed.output.find("3 job(s) in " + dir + "/results.h5 are not in this grid"),
+            std::string::npos)
       << changed.output;
 }
 
@@ -148,7 +160,9 @@ TEST(SweepRunner, SigtermStopsCleanlyAndARerunCompletesEveryJobOnce) {
   ASSERT_GE(child, 0);
   if (child == 0) {
     const std::string log = dir + "/first.log";
-    if (freopen(log.c_str(), "w", stdout) == nullptr || freopen(log.c_str(), "a", stderr) == nullptr) _exit(126);
+    if (freopen(log.c_str(), "w", stdout) == nullptr ||
+        freopen(log.c_str(), "a", stderr) == nullptr)
+      _exit(126);
     execl(kSweep.c_str(), kSweep.c_str(), config.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -202,8 +216,8 @@ crash = true
   const auto after_crash = done_counts(read_summary_with_h5py(dir + "/results.h5"));
   // Every job leaves a log file when it starts: the started jobs missing from the file are
   // the ones in flight when the job died, at most one per worker (the crash among them).
-  const auto started =
-      static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}));
+  const auto started = static_cast<size_t>(
+      std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}));
   EXPECT_LE(started - after_crash.size(), 2u) << crashed.output;
   EXPECT_GE(started - after_crash.size(), 1u);  // the crashed job is not recorded
 

@@ -6,7 +6,8 @@
 namespace kprune::sweep {
 namespace {
 
-JobSpec job(const std::string& id, const std::string& cache_key = "", std::vector<std::string> depends_on = {}) {
+JobSpec job(const std::string& id, const std::string& cache_key = "",
+            std::vector<std::string> depends_on = {}) {
   JobSpec spec;
   spec.id = id;
   spec.kind = "standin";
@@ -16,7 +17,8 @@ JobSpec job(const std::string& id, const std::string& cache_key = "", std::vecto
 }
 
 TEST(SweepScheduler, DependentsWaitForTheirDependency) {
-  Scheduler scheduler({job("teacher"), job("a", "", {"teacher"}), job("b", "", {"teacher"})}, 0, false);
+  Scheduler scheduler({job("teacher"), job("a", "", {"teacher"}), job("b", "", {"teacher"})}, 0,
+                      false);
   auto first = scheduler.next("");
   ASSERT_TRUE(first);
   EXPECT_EQ(first->id, "teacher");
@@ -79,7 +81,8 @@ TEST(SweepScheduler, FailFastStopsTheHandOut) {
 }
 
 TEST(SweepScheduler, PrefersTheWorkersCacheKeyThenKeysNobodyHolds) {
-  Scheduler scheduler({job("x1", "X"), job("y1", "Y"), job("x2", "X"), job("z1", "Z"), job("y2", "Y")}, 0, false);
+  Scheduler scheduler(
+      {job("x1", "X"), job("y1", "Y"), job("x2", "X"), job("z1", "Z"), job("y2", "Y")}, 0, false);
   EXPECT_EQ(scheduler.next("Y")->id, "y1");
   EXPECT_EQ(scheduler.next("Y")->id, "y2");
   // A fresh worker while someone holds X: it takes Z rather than X's group.

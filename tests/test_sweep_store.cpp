@@ -14,7 +14,8 @@ namespace {
 RunRecord record(const std::string& task, const std::string& status) {
   RunRecord out;
   out.spec.kind = "standin";
-  out.spec.params = Params::parse({"kind=standin", "task=" + task, "seed=3", "flops_reduction=0.5"});
+  out.spec.params =
+      Params::parse({"kind=standin", "task=" + task, "seed=3", "flops_reduction=0.5"});
   out.spec.id = job_id(out.spec.params);
   out.result.status = status;
   out.result.error = status == "failed" ? "boom" : "";
@@ -100,16 +101,19 @@ TEST(SweepStore, ResumePlanSkipsDoneJobsAndReportsChanges) {
   const RunRecord a = record("a", "done");
   const RunRecord b = record("b", "failed");
   const RunRecord c = record("c", "done");
-  const std::map<std::string, StoredJob> stored{{a.spec.id, {"done", a.spec.params.canonical()}},
-                                                {b.spec.id, {"failed", b.spec.params.canonical()}},
-                                                {"00000000deadbeef", {"done", "kind=standin task=gone"}}};
-  const ResumePlan plan = plan_resume({a.spec, b.spec, c.spec}, stored, "x = 1\ny = 2\n", "x = 1\ny = 3\n");
+  const std::map<std::string, StoredJob> stored{
+      {a.spec.id, {"done", a.spec.params.canonical()}},
+      {b.spec.id, {"failed", b.spec.params.canonical()}},
+      {"00000000deadbeef", {"done", "kind=standin task=gone"}}};
+  const ResumePlan plan =
+      plan_resume({a.spec, b.spec, c.spec}, stored, "x = 1\ny = 2\n", "x = 1\ny = 3\n");
   ASSERT_EQ(plan.skipped.size(), 1u);
   EXPECT_EQ(plan.skipped[0].id, a.spec.id);
   ASSERT_EQ(plan.to_run.size(), 2u);
   EXPECT_EQ(plan.to_run[0].id, b.spec.id);
   EXPECT_EQ(plan.to_run[1].id, c.spec.id);
-  EXPECT_EQ(plan.not_in_grid, (std::map<std::string, std::string>{{"00000000deadbeef", "kind=standin task=gone"}}));
+  EXPECT_EQ(plan.not_in_grid,
+            (std::map<std::string, std::string>{{"00000000deadbeef", "kind=standin task=gone"}}));
   EXPECT_EQ(plan.config_changes, (std::vector<std::string>{"- y = 2", "+ y = 3"}));
   const std::string text = describe(plan, "r.h5");
   EXPECT_NE(text.find("1 of 3 jobs already done"), std::string::npos) << text;

@@ -2,13 +2,13 @@
 // Helpers for the sweep tests: run a command, read a results file back with h5py (an
 // independent reader: if h5py can read it, so can the analysis and the users).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 #include "tests/test_support.h"

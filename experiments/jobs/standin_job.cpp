@@ -20,10 +20,12 @@ std::vector<int64_t> parse_shape(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     const size_t x = text.find('x', start);
-    const std::string part = text.substr(start, x == std::string::npos ? std::string::npos : x - start);
+    const std::string part =
+        text.substr(start, x == std::string::npos ? std::string::npos : x - start);
     char* end = nullptr;
     const long long extent = std::strtoll(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0' || extent <= 0) fail("parameter mask_shape={}: expected extents like 12x12", text);
+    if (part.empty() || *end != '\0' || extent <= 0)
+      fail("parameter mask_shape={}: expected extents like 12x12", text);
     shape.push_back(extent);
     if (x == std::string::npos) break;
     start = x + 1;
@@ -61,7 +63,8 @@ sweep::JobResult run_standin(const sweep::JobSpec& spec, sweep::WorkerContext& c
     sweep::NumericDataset masks;
     masks.type = sweep::NumericDataset::Type::kFloat32;
     masks.shape = parse_shape(params.get_string("mask_shape", ""));
-    for (int64_t i = 0; i < masks.element_count(); ++i) masks.reals.push_back(i % 2 == 0 ? 1.0 : 0.0);
+    for (int64_t i = 0; i < masks.element_count(); ++i)
+      masks.reals.push_back(i % 2 == 0 ? 1.0 : 0.0);
     result.datasets["head_masks"] = std::move(masks);
   }
   if (params.has("sample_size")) {

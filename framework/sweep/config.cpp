@@ -16,7 +16,7 @@ namespace kprune::sweep {
 namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"sweep", "data", "models", "grids", "pruners"};
-const std::vector<std::string> kSweepKeys = {"name",    "output",      "device",   "seeds",
+const std::vector<std::string> kSweepKeys = {"name",        "output",  "device",      "seeds",
                                              "repetitions", "retries", "sample_size", "artifacts"};
 const std::vector<std::string> kModelKeys = {"checkpoints", "checkpoint", "recipe", "description"};
 const std::vector<std::string> kGridReservedKeys = {"kind", "zip", "include", "exclude"};
@@ -106,7 +106,8 @@ Axis Reader::axis(const toml::key& key, const toml::node& node, const std::strin
   Axis out{std::string(key.str()), {}, where(node)};
   const std::string name = owner + "." + out.key;
   if (const toml::array* array = node.as_array()) {
-    if (array->empty()) fail("{}: '{}' is an empty list: a grid axis needs values", out.where, name);
+    if (array->empty())
+      fail("{}: '{}' is an empty list: a grid axis needs values", out.where, name);
     for (const toml::node& element : *array) out.values.push_back(scalar_text(element, name));
   } else {
     out.values.push_back(scalar_text(node, name));
@@ -173,7 +174,8 @@ void Reader::read_sweep(const toml::table& table, SweepSettings& sweep) const {
     if (key == "retries") sweep.retries = static_cast<int>(integer_value(node, name));
     if (key == "seeds") sweep.seeds = axis(key, node, "sweep").values;
     if (key == "repetitions") {
-      if (table.contains("seeds")) fail("{}: give either seeds or repetitions, not both", where(node));
+      if (table.contains("seeds"))
+        fail("{}: give either seeds or repetitions, not both", where(node));
       const int64_t count = integer_value(node, name);
       if (count < 1) fail("{}: repetitions must be at least 1, found {}", where(node), count);
       for (int64_t seed = 0; seed < count; ++seed) sweep.seeds.push_back(std::to_string(seed));
@@ -193,7 +195,8 @@ ModelSpec Reader::read_model(const std::string& name, const toml::table& table) 
     if (key == "checkpoint") model.checkpoints["*"] = string_value(node, "checkpoint");
     if (key == "checkpoints") {
       for (auto&& [task, dir] : as_table(node, "checkpoints")) {
-        model.checkpoints[std::string(task.str())] = string_value(dir, "checkpoints." + std::string(task.str()));
+        model.checkpoints[std::string(task.str())] =
+            string_value(dir, "checkpoints." + std::string(task.str()));
       }
     }
     if (key == "recipe") {
@@ -226,7 +229,8 @@ GridSpec Reader::read_grid(const std::string& name, const toml::table& table) co
   auto tables_of = [&](const toml::node& node, const std::string& key) {
     const toml::array* array = node.as_array();
     if (array == nullptr || !array->is_array_of_tables()) {
-      fail("{}: '{}.{}' must be an array of tables ([[{}.{}]])", where(node), owner, key, owner, key);
+      fail("{}: '{}.{}' must be an array of tables ([[{}.{}]])", where(node), owner, key, owner,
+           key);
     }
     std::vector<const toml::table*> out;
     for (const toml::node& element : *array) out.push_back(element.as_table());
@@ -239,8 +243,11 @@ GridSpec Reader::read_grid(const std::string& name, const toml::table& table) co
         std::vector<Axis> axes = axes_of(*group, owner + ".zip");
         for (const Axis& axis : axes) {
           if (axis.values.size() != axes.front().values.size()) {
-            fail("{}: zipped axes vary together and need equal lengths: '{}' has {} values, '{}' has {}",
-                 axis.where, axes.front().key, axes.front().values.size(), axis.key, axis.values.size());
+            fail(
+                "{}: zipped axes vary together and need equal lengths: '{}' has {} values, '{}' "
+                "has {}",
+                axis.where, axes.front().key, axes.front().values.size(), axis.key,
+                axis.values.size());
           }
         }
         grid.zips.push_back(std::move(axes));
@@ -261,8 +268,8 @@ GridSpec Reader::read_grid(const std::string& name, const toml::table& table) co
     for (const Axis& zipped : group) {
       for (const Axis& axis : grid.axes) {
         if (axis.key == zipped.key) {
-          fail("{}: '{}' is both a grid axis ({}) and in a zip group of [{}]", zipped.where, zipped.key, axis.where,
-               owner);
+          fail("{}: '{}' is both a grid axis ({}) and in a zip group of [{}]", zipped.where,
+               zipped.key, axis.where, owner);
         }
       }
     }
@@ -274,7 +281,8 @@ SweepConfig Reader::read(const toml::table& root) {
   check_keys(root, kTopLevelKeys, "the top level");
   SweepConfig config;
   config.path = path_;
-  if (const toml::node* sweep = root.get("sweep")) read_sweep(as_table(*sweep, "sweep"), config.sweep);
+  if (const toml::node* sweep = root.get("sweep"))
+    read_sweep(as_table(*sweep, "sweep"), config.sweep);
   if (const toml::node* data = root.get("data")) {
     for (auto&& [key, node] : as_table(*data, "data")) {
       config.data[std::string(key.str())] = string_value(node, "data." + std::string(key.str()));

@@ -26,8 +26,8 @@ struct GridSpec {
   std::string name;
   std::string kind;
   std::string where;
-  std::vector<Axis> axes;               // cartesian product; a scalar is a one-value axis
-  std::vector<std::vector<Axis>> zips;  // each group varies together
+  std::vector<Axis> axes;                   // cartesian product; a scalar is a one-value axis
+  std::vector<std::vector<Axis>> zips;      // each group varies together
   std::vector<std::vector<Axis>> includes;  // extra combinations, merged over the scalars
   std::vector<MatchRule> excludes;
 };

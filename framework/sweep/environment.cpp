@@ -53,9 +53,11 @@ void check_slurm_tasks(int world_size) {
   if (tasks == nullptr) return;
   const int expected = std::atoi(tasks);
   if (expected != world_size) {
-    fail("SLURM_NTASKS={} but MPI sees {} rank(s): start the sweep with `srun --mpi=pmix kprune-sweep ...` "
-         "or `mpirun kprune-sweep ...` inside the allocation (see slurm/README.md)",
-         expected, world_size);
+    fail(
+        "SLURM_NTASKS={} but MPI sees {} rank(s): start the sweep with `srun --mpi=pmix "
+        "kprune-sweep ...` "
+        "or `mpirun kprune-sweep ...` inside the allocation (see slurm/README.md)",
+        expected, world_size);
   }
 }
 

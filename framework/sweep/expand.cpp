@@ -57,7 +57,8 @@ class Expander {
  private:
   void check_axis(const JobKind& kind, const Axis& axis, const std::string& grid) const;
   // Adds the sweep's seeds and sample size, and the pruner's parameter grid.
-  std::vector<Params> complete(const JobKind& kind, const Params& row, const std::string& where) const;
+  std::vector<Params> complete(const JobKind& kind, const Params& row,
+                               const std::string& where) const;
   JobSpec finish(const JobKind& kind, Params row, const std::string& where);
   JobSpec make_spec(const JobKind& kind, Params row) const;
 
@@ -79,7 +80,8 @@ std::vector<Params> Expander::complete(const JobKind& kind, const Params& row,
   if (kind.accepts("seed") && !row.has("seed") && !config_.sweep.seeds.empty()) {
     rows = product(rows, Axis{"seed", config_.sweep.seeds, where});
   }
-  if (kind.accepts("sample_size") && !row.has("sample_size") && !config_.sweep.sample_size.empty()) {
+  if (kind.accepts("sample_size") && !row.has("sample_size") &&
+      !config_.sweep.sample_size.empty()) {
     for (Params& next : rows) next.set("sample_size", config_.sweep.sample_size);
   }
   auto pruner = config_.pruners.find(row.get_string("pruner", ""));
@@ -119,7 +121,8 @@ JobSpec Expander::finish(const JobKind& kind, Params row, const std::string& whe
     if (model_it == config_.models.end()) {
       std::vector<std::string> names;
       for (const auto& [model_name, model] : config_.models) names.push_back(model_name);
-      fail("{}: model '{}' is not declared ([models.{}]){}", where, name, name, did_you_mean(name, names));
+      fail("{}: model '{}' is not declared ([models.{}]){}", where, name, name,
+           did_you_mean(name, names));
     }
     const ModelSpec& model = model_it->second;
     const std::string task = row.get_string("task", "");
@@ -127,8 +130,8 @@ JobSpec Expander::finish(const JobKind& kind, Params row, const std::string& whe
       auto checkpoint = model.checkpoints.find(task);
       if (checkpoint == model.checkpoints.end()) checkpoint = model.checkpoints.find("*");
       if (checkpoint == model.checkpoints.end()) {
-        fail("{}: model '{}' has no checkpoint for task '{}' (add checkpoints.{} = \"dir\")", model.where,
-             name, task, task);
+        fail("{}: model '{}' has no checkpoint for task '{}' (add checkpoints.{} = \"dir\")",
+             model.where, name, task, task);
       }
       if (!row.has("checkpoint")) row.set("checkpoint", checkpoint->second);
     } else {
@@ -141,7 +144,8 @@ JobSpec Expander::finish(const JobKind& kind, Params row, const std::string& whe
       recipe.set("model", name);
       if (!task.empty()) recipe.set("task", task);
       JobSpec recipe_job = make_spec(recipe_kind, recipe);
-      row.set("checkpoint", (std::filesystem::path(config_.sweep.artifacts) / recipe_job.id).string());
+      row.set("checkpoint",
+              (std::filesystem::path(config_.sweep.artifacts) / recipe_job.id).string());
       depends_on.push_back(recipe_job.id);
       if (recipe_ids_.insert(recipe_job.id).second) recipe_jobs_.push_back(std::move(recipe_job));
     }
@@ -180,8 +184,9 @@ std::vector<JobSpec> Expander::run() {
     std::vector<Params> rows;
     for (const Params& row : base) {
       for (Params& full : complete(*kind, row, grid.where)) {
-        const bool excluded = std::any_of(grid.excludes.begin(), grid.excludes.end(),
-                                          [&](const MatchRule& rule) { return matches(full, rule.keys); });
+        const bool excluded =
+            std::any_of(grid.excludes.begin(), grid.excludes.end(),
+                        [&](const MatchRule& rule) { return matches(full, rule.keys); });
         if (!excluded) rows.push_back(std::move(full));
       }
     }
@@ -213,7 +218,8 @@ std::vector<JobSpec> expand_jobs(const SweepConfig& config, const JobRegistry& r
   return Expander(config, registry).run();
 }
 
-std::vector<JobSpec> select_jobs(const std::vector<JobSpec>& jobs, const std::vector<std::string>& only,
+std::vector<JobSpec> select_jobs(const std::vector<JobSpec>& jobs,
+                                 const std::vector<std::string>& only,
                                  const std::vector<std::string>& filters) {
   if (only.empty() && filters.empty()) return jobs;
   const Params wanted = Params::parse(filters, "--filter");
@@ -227,7 +233,8 @@ std::vector<JobSpec> select_jobs(const std::vector<JobSpec>& jobs, const std::ve
     if (named && matching) selected.insert(job.id);
   }
   for (const std::string& id : only) {
-    const bool known = std::any_of(jobs.begin(), jobs.end(), [&](const JobSpec& job) { return job.id == id; });
+    const bool known =
+        std::any_of(jobs.begin(), jobs.end(), [&](const JobSpec& job) { return job.id == id; });
     if (!known) fail("--only {}: no job of this sweep has that id (see --dry-run)", id);
   }
   // Dependencies come before their dependents in `jobs`, so one backward pass closes the set.

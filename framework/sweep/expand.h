@@ -17,7 +17,8 @@ std::vector<JobSpec> expand_jobs(const SweepConfig& config, const JobRegistry& r
 
 // The jobs named by `only` (ids) and matching every `filters` item ("key=value"), plus the
 // unfinished jobs they depend on. Empty `only` and `filters` select everything.
-std::vector<JobSpec> select_jobs(const std::vector<JobSpec>& jobs, const std::vector<std::string>& only,
+std::vector<JobSpec> select_jobs(const std::vector<JobSpec>& jobs,
+                                 const std::vector<std::string>& only,
                                  const std::vector<std::string>& filters);
 
 }  // namespace kprune::sweep

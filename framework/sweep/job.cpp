@@ -29,7 +29,8 @@ void WorkerContext::keep_only(const std::string& prefix) {
 bool JobKind::accepts(const std::string& key) const {
   for (const std::string& accepted : params) {
     if (accepted == key) return true;
-    const bool is_prefix = accepted.size() >= 2 && accepted.compare(accepted.size() - 2, 2, ".*") == 0;
+    const bool is_prefix =
+        accepted.size() >= 2 && accepted.compare(accepted.size() - 2, 2, ".*") == 0;
     if (is_prefix && key.size() > accepted.size() - 1 &&
         key.compare(0, accepted.size() - 1, accepted, 0, accepted.size() - 1) == 0) {
       return true;

@@ -16,9 +16,9 @@
 namespace kprune::sweep {
 
 struct JobSpec {
-  std::string id;    // job_id(params): 16 hex chars
-  std::string kind;  // also params["kind"]
-  Params params;     // canonical key=value, including kind
+  std::string id;                       // job_id(params): 16 hex chars
+  std::string kind;                     // also params["kind"]
+  Params params;                        // canonical key=value, including kind
   std::vector<std::string> depends_on;  // job ids that must finish first
   // Teacher artifact key (checkpoint, task, sample seed, sample size): jobs sharing it can
   // reuse what a worker loaded for the previous one. Empty: nothing to share.
@@ -68,7 +68,8 @@ class WorkerContext {
   // Worker-side artifact cache keyed by JobSpec::cache_key (or any string): a loaded teacher,
   // a tokenized sample set, teacher outputs. `make` runs on a miss.
   template <typename T>
-  std::shared_ptr<T> cached(const std::string& key, const std::function<std::shared_ptr<T>()>& make) {
+  std::shared_ptr<T> cached(const std::string& key,
+                            const std::function<std::shared_ptr<T>()>& make) {
     auto it = cache_.find(key);
     if (it != cache_.end()) {
       ++cache_hits_;

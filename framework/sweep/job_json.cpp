@@ -10,7 +10,8 @@ using nlohmann::json;
 
 json numbers_to_json(const std::map<std::string, double>& numbers) {
   json out = json::object();
-  for (const auto& [key, value] : numbers) out[key] = std::isfinite(value) ? json(value) : json(nullptr);
+  for (const auto& [key, value] : numbers)
+    out[key] = std::isfinite(value) ? json(value) : json(nullptr);
   return out;
 }
 
@@ -38,7 +39,8 @@ JobSpec spec_from_json(const json& object) {
   JobSpec spec;
   spec.id = object.at("id").get<std::string>();
   spec.kind = object.at("kind").get<std::string>();
-  for (const auto& [key, value] : object.at("params").items()) spec.params.set(key, value.get<std::string>());
+  for (const auto& [key, value] : object.at("params").items())
+    spec.params.set(key, value.get<std::string>());
   spec.depends_on = object.at("depends_on").get<std::vector<std::string>>();
   spec.cache_key = object.at("cache_key").get<std::string>();
   return spec;
@@ -48,7 +50,8 @@ json result_to_json(const JobResult& result) {
   json datasets = json::object();
   for (const auto& [name, dataset] : result.datasets) {
     json reals = json::array();
-    for (double value : dataset.reals) reals.push_back(std::isfinite(value) ? json(value) : json(nullptr));
+    for (double value : dataset.reals)
+      reals.push_back(std::isfinite(value) ? json(value) : json(nullptr));
     datasets[name] = {{"type", static_cast<int>(dataset.type)},
                       {"shape", dataset.shape},
                       {"reals", reals},

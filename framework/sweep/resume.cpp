@@ -44,7 +44,8 @@ std::vector<std::string> changed_lines(const std::string& before, const std::str
 
 }  // namespace
 
-ResumePlan plan_resume(const std::vector<JobSpec>& jobs, const std::map<std::string, StoredJob>& stored,
+ResumePlan plan_resume(const std::vector<JobSpec>& jobs,
+                       const std::map<std::string, StoredJob>& stored,
                        const std::string& previous_config_text, const std::string& config_text) {
   ResumePlan plan;
   std::set<std::string> in_grid;
@@ -77,8 +78,8 @@ std::string describe(const ResumePlan& plan, const std::string& output) {
     for (const std::string& line : plan.config_changes) out += "    " + line + "\n";
   }
   if (!plan.not_in_grid.empty()) {
-    out += fmt::format("note: {} job(s) in {} are not in this grid (kept, not rerun):\n", plan.not_in_grid.size(),
-                       output);
+    out += fmt::format("note: {} job(s) in {} are not in this grid (kept, not rerun):\n",
+                       plan.not_in_grid.size(), output);
     size_t shown = 0;
     for (const auto& [id, params] : plan.not_in_grid) {
       if (++shown > 5) {

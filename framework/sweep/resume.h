@@ -18,7 +18,8 @@ struct ResumePlan {
   std::vector<std::string> config_changes;  // "- old line" / "+ new line"
 };
 
-ResumePlan plan_resume(const std::vector<JobSpec>& jobs, const std::map<std::string, StoredJob>& stored,
+ResumePlan plan_resume(const std::vector<JobSpec>& jobs,
+                       const std::map<std::string, StoredJob>& stored,
                        const std::string& previous_config_text, const std::string& config_text);
 
 // A few lines for the user: skipped count, the grid and config changes (empty when none).

@@ -73,7 +73,8 @@ bool receive_json(int source, int tag, bool wait, json& message, int& from) {
   int length = 0;
   MPI_Get_count(&status, MPI_CHAR, &length);
   std::string text(static_cast<size_t>(length), '\0');
-  MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  MPI_Recv(text.data(), length, MPI_CHAR, status.MPI_SOURCE, tag, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
   message = json::parse(text);
   from = status.MPI_SOURCE;
   return true;
@@ -138,13 +139,14 @@ class Coordinator {
   std::map<int, JobSpec> running_;  // rank -> job
 };
 
-Coordinator::Coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs, const RunOptions& options,
-                         const JobRegistry& registry)
+Coordinator::Coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs,
+                         const RunOptions& options, const JobRegistry& registry)
     : mpi_(mpi),
       options_(options),
       registry_(registry),
       store_(options.output, options.config_path, options.config_text),
-      plan_(plan_resume(jobs, store_.stored_jobs(), store_.previous_config_text(), options.config_text)),
+      plan_(plan_resume(jobs, store_.stored_jobs(), store_.previous_config_text(),
+                        options.config_text)),
       scheduler_(plan_.to_run, options.retries, options.fail_fast),
       progress_("sweep", static_cast<int64_t>(plan_.to_run.size()), options.progress_interval_s) {
   report_.total = static_cast<int64_t>(jobs.size());
@@ -153,8 +155,8 @@ Coordinator::Coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs
 
 RunReport Coordinator::run() {
   std::cerr << describe(plan_, options_.output);
-  std::cerr << fmt::format("sweep: {} job(s) to run on {} rank(s), results in {}\n", plan_.to_run.size(),
-                           mpi_.size(), options_.output);
+  std::cerr << fmt::format("sweep: {} job(s) to run on {} rank(s), results in {}\n",
+                           plan_.to_run.size(), mpi_.size(), options_.output);
   if (mpi_.size() == 1) {
     run_here();
   } else {
@@ -167,9 +169,10 @@ RunReport Coordinator::run() {
 void Coordinator::check_signals() {
   if (stop_signals > 0 && !scheduler_.stopped()) {
     scheduler_.stop();
-    std::cerr << fmt::format("sweep: stop requested: recording the {} job(s) in flight, then exiting "
-                             "(signal again to exit at once)\n",
-                             scheduler_.running());
+    std::cerr << fmt::format(
+        "sweep: stop requested: recording the {} job(s) in flight, then exiting "
+        "(signal again to exit at once)\n",
+        scheduler_.running());
   }
 }
 
@@ -219,7 +222,8 @@ void Coordinator::run_with_workers() {
     for (auto it = idle.begin(); it != idle.end();) {
       const int rank = *it;
       if (std::optional<JobSpec> job = scheduler_.next(worker_key[rank], busy_keys)) {
-        send_json(rank, kTagToWorker, {{"type", "job"}, {"spec", spec_to_json(*job)}, {"settings", settings}});
+        send_json(rank, kTagToWorker,
+                  {{"type", "job"}, {"spec", spec_to_json(*job)}, {"settings", settings}});
         worker_key[rank] = job->cache_key;
         busy_keys.insert(job->cache_key);
         running_[rank] = *job;
@@ -234,7 +238,8 @@ void Coordinator::run_with_workers() {
     }
     if (message.is_null()) std::this_thread::sleep_for(kPollInterval);
     // handle() prints the final line; afterwards only the workers are being released.
-    if (report_.done + report_.failed < progress_total()) progress_.update(report_.done + report_.failed, running_fields());
+    if (report_.done + report_.failed < progress_total())
+      progress_.update(report_.done + report_.failed, running_fields());
   }
 }
 
@@ -242,7 +247,8 @@ std::string Coordinator::running_fields() const {
   std::string fields = fmt::format("failed {}", report_.failed);
   if (mpi_.size() > 1 && !running_.empty()) {
     fields += "  running";
-    for (const auto& [rank, job] : running_) fields += fmt::format(" r{}:{}", rank, job.id.substr(0, 8));
+    for (const auto& [rank, job] : running_)
+      fields += fmt::format(" r{}:{}", rank, job.id.substr(0, 8));
   }
   return fields;
 }
@@ -256,10 +262,12 @@ void Coordinator::handle(RunRecord record) {
     return;
   }
   record.result.attrs["attempts"] = std::to_string(outcome.attempts);
-  if (!ok) std::cerr << fmt::format("sweep: job {} failed: {}\n", record.spec.id, record.result.error);
+  if (!ok)
+    std::cerr << fmt::format("sweep: job {} failed: {}\n", record.spec.id, record.result.error);
   std::vector<RunRecord> records{std::move(record)};
   for (const JobSpec& dependent : outcome.dependents_failed) {
-    records.push_back(failed_record(dependent, -1, fmt::format("dependency failed: job {}", records.front().spec.id)));
+    records.push_back(failed_record(
+        dependent, -1, fmt::format("dependency failed: job {}", records.front().spec.id)));
   }
   for (RunRecord& next : records) {
     store_.write(next);
@@ -290,8 +298,8 @@ int RunReport::exit_code() const {
   return failed > 0 ? 1 : 0;
 }
 
-RunReport run_coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs, const RunOptions& options,
-                          const JobRegistry& registry) {
+RunReport run_coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs,
+                          const RunOptions& options, const JobRegistry& registry) {
   return Coordinator(mpi, jobs, options, registry).run();
 }
 
@@ -346,8 +354,9 @@ RunRecord execute_job(const JobSpec& spec, WorkerContext& context, const JobRegi
   std::filesystem::create_directories(logs_dir);
   std::ofstream log(std::filesystem::path(logs_dir) / (spec.id + ".log"), std::ios::app);
   const std::string start_time = utc_now();
-  log << fmt::format("== {} job {} ({}) on {} rank {} pid {} device {}\n== {}\n", start_time, spec.id, spec.kind,
-                     context.host, context.rank, getpid(), context.device, spec.params.canonical());
+  log << fmt::format("== {} job {} ({}) on {} rank {} pid {} device {}\n== {}\n", start_time,
+                     spec.id, spec.kind, context.host, context.rank, getpid(), context.device,
+                     spec.params.canonical());
   log.flush();
   context.log = &log;
   if (!spec.cache_key.empty()) context.keep_only(spec.cache_key);
@@ -373,8 +382,8 @@ RunRecord execute_job(const JobSpec& spec, WorkerContext& context, const JobRegi
   result.attrs["device"] = context.device;
   result.attrs["start_time"] = start_time;
   result.attrs["end_time"] = utc_now();
-  log << fmt::format("== {} {} after {:.3f} s{}{}\n", result.attrs["end_time"], result.status, record.wall_time_s,
-                     result.error.empty() ? "" : ": ", result.error);
+  log << fmt::format("== {} {} after {:.3f} s{}{}\n", result.attrs["end_time"], result.status,
+                     record.wall_time_s, result.error.empty() ? "" : ": ", result.error);
   return record;
 }
 
@@ -386,8 +395,9 @@ std::string summary_table(const std::vector<RunRecord>& records) {
   }
   std::vector<std::string> varying;
   for (const auto& [key, seen] : values) {
-    const bool everywhere = std::all_of(records.begin(), records.end(),
-                                        [&](const RunRecord& record) { return record.spec.params.has(key); });
+    const bool everywhere =
+        std::all_of(records.begin(), records.end(),
+                    [&](const RunRecord& record) { return record.spec.params.has(key); });
     if (seen.size() > 1 || !everywhere) varying.push_back(key);
   }
   std::vector<std::vector<std::string>> rows;
@@ -402,7 +412,8 @@ std::string summary_table(const std::vector<RunRecord>& records) {
     if (name != result.attrs.end() && result.metrics.count(name->second) != 0) {
       metric = fmt::format("{}={:.2f}", name->second, result.metrics.at(name->second));
     }
-    std::vector<std::string> row{record.spec.id, result.status, metric, fmt::format("{:.2f}", record.wall_time_s)};
+    std::vector<std::string> row{record.spec.id, result.status, metric,
+                                 fmt::format("{:.2f}", record.wall_time_s)};
     for (const std::string& key : varying) row.push_back(record.spec.params.get_string(key, "-"));
     row.push_back(result.error.size() > 60 ? result.error.substr(0, 57) + "..." : result.error);
     rows.push_back(std::move(row));

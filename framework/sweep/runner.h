@@ -49,7 +49,7 @@ struct RunReport {
   int64_t skipped = 0;  // done before this run
   int64_t done = 0;
   int64_t failed = 0;
-  bool interrupted = false;  // SIGINT/SIGTERM or --fail-fast stopped the hand-out
+  bool interrupted = false;        // SIGINT/SIGTERM or --fail-fast stopped the hand-out
   std::vector<RunRecord> records;  // this run's, in the order they were written
 
   // 0 all done; 1 a job failed; 3 interrupted before every job ran.
@@ -57,8 +57,8 @@ struct RunReport {
 };
 
 // Rank 0. `jobs` is the whole (selected) sweep; jobs done in the results file are skipped.
-RunReport run_coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs, const RunOptions& options,
-                          const JobRegistry& registry);
+RunReport run_coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs,
+                          const RunOptions& options, const JobRegistry& registry);
 // Ranks > 0: runs what the coordinator hands out until it says stop.
 void run_worker(const MpiSession& mpi, const JobRegistry& registry);
 // Rank 0 when it ends without running jobs (dry run, bad config): lets the workers exit.

@@ -21,7 +21,8 @@ class Scheduler {
 
   // The next ready job for a worker whose cache holds `worker_key`, preferring that key, then
   // keys no other worker holds (`busy_keys`); nullopt when nothing is ready or we stopped.
-  std::optional<JobSpec> next(const std::string& worker_key, const std::multiset<std::string>& busy_keys = {});
+  std::optional<JobSpec> next(const std::string& worker_key,
+                              const std::multiset<std::string>& busy_keys = {});
 
   struct Outcome {
     bool final = true;  // false: the job goes back to the queue for another attempt

@@ -84,7 +84,8 @@ hid_t make_string_type() {
 
 hid_t make_summary_type(hid_t string_type) {
   const hid_t type = H5Tcreate(H5T_COMPOUND, sizeof(SummaryRow));
-#define KPRUNE_MEMBER(name, member_type) H5Tinsert(type, #name, HOFFSET(SummaryRow, name), member_type)
+#define KPRUNE_MEMBER(name, member_type) \
+  H5Tinsert(type, #name, HOFFSET(SummaryRow, name), member_type)
   KPRUNE_MEMBER(job_id, string_type);
   KPRUNE_MEMBER(kind, string_type);
   KPRUNE_MEMBER(model, string_type);
@@ -119,21 +120,26 @@ void write_string_attribute(hid_t object, const std::string& name, const std::st
                             hid_t string_type, const std::string& path) {
   replace_attribute(object, name);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(check(H5Acreate2(object, name.c_str(), string_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                         path, "create attribute " + name),
-                   H5Aclose);
+  Handle attribute(
+      check(H5Acreate2(object, name.c_str(), string_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+            path, "create attribute " + name),
+      H5Aclose);
   const char* text = value.c_str();
-  if (H5Awrite(attribute.get(), string_type, &text) < 0) fail("{}: HDF5 could not write attribute {}", path, name);
+  if (H5Awrite(attribute.get(), string_type, &text) < 0)
+    fail("{}: HDF5 could not write attribute {}", path, name);
 }
 
 template <typename T>
-void write_number_attribute(hid_t object, const std::string& name, T value, hid_t type, const std::string& path) {
+void write_number_attribute(hid_t object, const std::string& name, T value, hid_t type,
+                            const std::string& path) {
   replace_attribute(object, name);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attribute(check(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), path,
-                         "create attribute " + name),
-                   H5Aclose);
-  if (H5Awrite(attribute.get(), type, &value) < 0) fail("{}: HDF5 could not write attribute {}", path, name);
+  Handle attribute(
+      check(H5Acreate2(object, name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT), path,
+            "create attribute " + name),
+      H5Aclose);
+  if (H5Awrite(attribute.get(), type, &value) < 0)
+    fail("{}: HDF5 could not write attribute {}", path, name);
 }
 
 std::string read_string_attribute(hid_t object, const std::string& name, hid_t string_type) {
@@ -207,8 +213,10 @@ void ResultStore::create_or_open(const std::string& config_path, const std::stri
     summary_type_ = make_summary_type(string_type_);
     const auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    file_ = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), path, "create the file");
-    write_number_attribute<int64_t>(file_, "schema_version", kSchemaVersion, H5T_NATIVE_INT64, path);
+    file_ = check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), path,
+                  "create the file");
+    write_number_attribute<int64_t>(file_, "schema_version", kSchemaVersion, H5T_NATIVE_INT64,
+                                    path);
     write_string_attribute(file_, "kprune_version", code_version(), string_type_, path);
     write_string_attribute(file_, "created", utc_now(), string_type_, path);
     const hsize_t dims[1] = {0};
@@ -217,10 +225,11 @@ void ResultStore::create_or_open(const std::string& config_path, const std::stri
     Handle space(H5Screate_simple(1, dims, max_dims), H5Sclose);
     Handle properties(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
     H5Pset_chunk(properties.get(), 1, chunk);
-    summary_ = check(H5Dcreate2(file_, "summary", summary_type_, space.get(), H5P_DEFAULT, properties.get(),
-                                H5P_DEFAULT),
+    summary_ = check(H5Dcreate2(file_, "summary", summary_type_, space.get(), H5P_DEFAULT,
+                                properties.get(), H5P_DEFAULT),
                      path, "create /summary");
-    Handle runs(check(H5Gcreate2(file_, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path, "create /runs"),
+    Handle runs(check(H5Gcreate2(file_, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path,
+                      "create /runs"),
                 H5Gclose);
   }
   write_string_attribute(file_, "config_path", config_path, string_type_, path);
@@ -239,8 +248,10 @@ void ResultStore::open_existing(bool writable) {
   }
   const int64_t version = read_int_attribute(file_, "schema_version");
   if (version != kSchemaVersion) {
-    fail("{}: results schema version {} found, this program writes version {}; use a new output file",
-         path_, version, kSchemaVersion);
+    fail(
+        "{}: results schema version {} found, this program writes version {}; use a new output "
+        "file",
+        path_, version, kSchemaVersion);
   }
   previous_config_text_ = read_string_attribute(file_, "config_text", string_type_);
   summary_ = check(H5Dopen2(file_, "summary", H5P_DEFAULT), path_, "open /summary");
@@ -327,7 +338,8 @@ void ResultStore::write_summary_row(const RunRecord& record) {
   const hsize_t count[1] = {1};
   H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr);
   Handle memory_space(H5Screate_simple(1, count, nullptr), H5Sclose);
-  if (H5Dwrite(summary_, summary_type_, memory_space.get(), file_space.get(), H5P_DEFAULT, &row) < 0) {
+  if (H5Dwrite(summary_, summary_type_, memory_space.get(), file_space.get(), H5P_DEFAULT, &row) <
+      0) {
     fail("{}: HDF5 could not append the /summary row of job {}", path_, record.spec.id);
   }
   ++rows_;
@@ -354,7 +366,8 @@ void ResultStore::write_run_group(const RunRecord& record) {
   for (const auto& [key, value] : result.times) {
     write_number_attribute(id, "time." + key, value, H5T_NATIVE_DOUBLE, path_);
   }
-  for (const auto& [key, value] : result.attrs) write_string_attribute(id, key, value, string_type_, path_);
+  for (const auto& [key, value] : result.attrs)
+    write_string_attribute(id, key, value, string_type_, path_);
   write_string_attribute(id, "status", result.status, string_type_, path_);
   write_string_attribute(id, "error", result.error, string_type_, path_);
   write_string_attribute(id, "kind", record.spec.kind, string_type_, path_);
@@ -365,23 +378,25 @@ void ResultStore::write_run_group(const RunRecord& record) {
   for (const auto& [key, dataset] : result.datasets) {
     const std::vector<hsize_t> dims(dataset.shape.begin(), dataset.shape.end());
     const size_t stored = dataset.type == NumericDataset::Type::kInt64 ? dataset.integers.size()
-                                                                      : dataset.reals.size();
+                                                                       : dataset.reals.size();
     if (static_cast<int64_t>(stored) != dataset.element_count()) {
-      fail("job {}: dataset {} has {} values for its shape of {} elements", record.spec.id, key, stored,
-           dataset.element_count());
+      fail("job {}: dataset {} has {} values for its shape of {} elements", record.spec.id, key,
+           stored, dataset.element_count());
     }
     Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
     hid_t file_type = H5T_IEEE_F64LE;
     if (dataset.type == NumericDataset::Type::kFloat32) file_type = H5T_IEEE_F32LE;
     if (dataset.type == NumericDataset::Type::kInt64) file_type = H5T_STD_I64LE;
-    Handle data(check(H5Dcreate2(id, key.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    Handle data(check(H5Dcreate2(id, key.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                 H5P_DEFAULT),
                       path_, "create dataset /" + name + "/" + key),
                 H5Dclose);
     // HDF5 converts doubles to float32 on write.
-    const herr_t status =
-        dataset.type == NumericDataset::Type::kInt64
-            ? H5Dwrite(data.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, dataset.integers.data())
-            : H5Dwrite(data.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dataset.reals.data());
+    const herr_t status = dataset.type == NumericDataset::Type::kInt64
+                              ? H5Dwrite(data.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+                                         H5P_DEFAULT, dataset.integers.data())
+                              : H5Dwrite(data.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                                         H5P_DEFAULT, dataset.reals.data());
     if (status < 0) fail("{}: HDF5 could not write /{}/{}", path_, name, key);
   }
 }

@@ -31,7 +31,8 @@ class ResultStore {
  public:
   // Creates `path` or opens it to append (resume). Stores the config path and text; the
   // text stored before is kept for previous_config_text().
-  ResultStore(const std::string& path, const std::string& config_path, const std::string& config_text);
+  ResultStore(const std::string& path, const std::string& config_path,
+              const std::string& config_text);
   // Opens an existing file read-only (dry run, reports); write() then fails.
   explicit ResultStore(const std::string& path);
   ~ResultStore();
