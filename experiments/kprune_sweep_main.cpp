@@ -65,9 +65,11 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
                  "key=value overrides of config values, e.g. sweep.device=cpu");
   app.add_flag("--dry-run", args.dry_run,
                "print the expanded jobs, which resume would skip, and the count");
-  app.add_option("--only", args.only, "run only this job id (repeatable), plus what it depends on");
+  app.add_option("--only", args.only, "run only this job id (repeatable), plus what it depends on")
+      ->allow_extra_args(false);
   app.add_option("--filter", args.filters,
-                 "run only jobs with this key=value (repeatable; all must match)");
+                 "run only jobs with this key=value (repeatable; all must match)")
+      ->allow_extra_args(false);
   app.add_flag("--fail-fast", args.fail_fast, "stop handing out jobs after the first failure");
   app.add_option("--retries", args.retries,
                  "attempts after a failure before a job counts as failed");
