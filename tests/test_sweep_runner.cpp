@@ -1,6 +1,7 @@
 // kprune-sweep end to end with the stand-in job: one process and MPI ranks, failures,
 // resume, SIGTERM and a worker killed mid-sweep. The results file must stay readable (h5py)
 // after every interruption and a rerun must complete every job exactly once.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -153,37 +154,64 @@ recipe = { kind = "standin", fail = true, duration_s = 0.01 }
   }
 }
 
-TEST(SweepRunner, SigtermStopsCleanlyAndARerunCompletesEveryJobOnce) {
-  const std::string dir = temp_dir("runner");
-  const std::string config = write_config(dir, 4, 0.15);  // 16 jobs, ~2.4 s
+// Starts the sweep in a child process, sends `signal_number` once `started` jobs have begun
+// (their log files exist) and returns the wait status.
+int interrupt_sweep(const std::string& dir, const std::string& config, int signal_number,
+                    int started) {
   const pid_t child = fork();
-  ASSERT_GE(child, 0);
+  if (child < 0) throw std::runtime_error("fork failed");
   if (child == 0) {
     const std::string log = dir + "/first.log";
     if (freopen(log.c_str(), "w", stdout) == nullptr ||
-        freopen(log.c_str(), "a", stderr) == nullptr)
+        freopen(log.c_str(), "a", stderr) == nullptr) {
       _exit(126);
+    }
     execl(kSweep.c_str(), kSweep.c_str(), config.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait until some jobs are recorded, then ask it to stop.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline &&
-         (!std::filesystem::exists(dir + "/results.logs") ||
-          std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}) < 3)) {
+  while (
+      std::chrono::steady_clock::now() < deadline &&
+      (!std::filesystem::exists(dir + "/results.logs") ||
+       std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}) < started)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill(child, SIGTERM);
+  kill(child, signal_number);
   int status = 0;
   waitpid(child, &status, 0);
+  return status;
+}
+
+TEST(SweepRunner, SigtermStopsCleanlyAndARerunCompletesEveryJobOnce) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 4, 0.15);  // 16 jobs, ~2.4 s
+  const int status = interrupt_sweep(dir, config, SIGTERM, 3);
   ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 3);  // interrupted
 
+  const auto first = done_counts(read_summary_with_h5py(dir + "/results.h5"));
+  EXPECT_GE(first.size(), 3u);  // the third job was in flight and is recorded too
+  EXPECT_LT(first.size(), 16u);
+  const CommandResult rerun = run_command(kSweep + " " + config);
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  const auto rows = read_summary_with_h5py(dir + "/results.h5");
+  EXPECT_EQ(rows.size(), 16u);
+  EXPECT_EQ(done_counts(rows).size(), 16u);
+}
+
+TEST(SweepRunner, SigkillOfTheSweepKeepsTheFileAndARerunCompletesIt) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 4, 0.15);
+  const int status = interrupt_sweep(dir, config, SIGKILL, 4);
+  ASSERT_TRUE(WIFSIGNALED(status));
   const auto first = done_counts(read_summary_with_h5py(dir + "/results.h5"));
   EXPECT_GE(first.size(), 2u);
   EXPECT_LT(first.size(), 16u);
   const CommandResult rerun = run_command(kSweep + " " + config);
   EXPECT_EQ(rerun.exit_code, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find(fmt::format("{} of 16 jobs already done", first.size())),
+            std::string::npos)
+      << rerun.output;
   const auto rows = read_summary_with_h5py(dir + "/results.h5");
   EXPECT_EQ(rows.size(), 16u);
   EXPECT_EQ(done_counts(rows).size(), 16u);
