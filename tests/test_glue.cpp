@@ -46,9 +46,10 @@ std::string error_of(Action action) {
   return "";
 }
 
-TEST(TaskRegistry, KnowsGlueAndSynthetic) {
-  const std::vector<std::string> expected = {"cola", "sst2", "mrpc", "stsb",     "qqp",
-                                             "mnli", "qnli", "rte",  "synthetic"};
+TEST(TaskRegistry, KnowsGlueSyntheticAndSquad) {
+  const std::vector<std::string> expected = {"cola",      "sst2",  "mrpc",    "stsb",
+                                             "qqp",       "mnli",  "qnli",    "rte",
+                                             "synthetic", "squad", "squad_v2"};
   EXPECT_EQ(task_names(), expected);
   EXPECT_EQ(find_task("sst2").dir_name, "SST-2");
   EXPECT_EQ(find_task("sst2").max_seq_len, 64);

@@ -9,6 +9,7 @@ const std::vector<Command>& all_commands() {
       {"eval", add_eval_command},
       {"make-synthetic", add_make_synthetic_command},
       {"inspect", add_inspect_command},
+      {"squad-score", add_squad_score_command},
   };
   return commands;
 }

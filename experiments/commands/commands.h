@@ -23,5 +23,6 @@ void add_finetune_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_make_synthetic_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_squad_score_command(CLI::App& app);
 
 }  // namespace kprune::cli

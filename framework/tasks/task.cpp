@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "framework/tasks/glue.h"
+#include "framework/tasks/squad_task.h"
 #include "framework/tasks/synthetic.h"
 #include "framework/util/error.h"
 
@@ -15,6 +16,7 @@ const std::vector<TaskSpec>& all_tasks() {
   static const std::vector<TaskSpec> tasks = [] {
     std::vector<TaskSpec> list = glue_task_specs();
     list.push_back(synthetic_task_spec());
+    for (auto& spec : squad_task_specs()) list.push_back(std::move(spec));
     return list;
   }();
   return tasks;
