@@ -10,6 +10,7 @@ const std::vector<Command>& all_commands() {
       {"make-synthetic", add_make_synthetic_command},
       {"inspect", add_inspect_command},
       {"squad-score", add_squad_score_command},
+      {"prune", add_prune_command},
   };
   return commands;
 }

@@ -24,5 +24,6 @@ void add_eval_command(CLI::App& app);
 void add_make_synthetic_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_squad_score_command(CLI::App& app);
+void add_prune_command(CLI::App& app);
 
 }  // namespace kprune::cli

@@ -1,0 +1,203 @@
+// kprune prune: prunes a fine-tuned checkpoint with a registered pruner, writes the physically
+// pruned checkpoint and report.json, and evaluates teacher and pruned model on the dev split.
+// `kprune prune --list` lists every pruner with its parameters.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "experiments/commands/commands.h"
+#include "framework/model/checkpoint.h"
+#include "framework/model/device.h"
+#include "framework/model/flops.h"
+#include "framework/prune/pruner.h"
+#include "framework/prune/sample_batches.h"
+#include "framework/tasks/evaluate.h"
+#include "framework/tasks/features.h"
+#include "framework/tasks/sample_set.h"
+#include "framework/tasks/task.h"
+#include "framework/tasks/tokenizer_files.h"
+#include "framework/util/error.h"
+#include "framework/util/files.h"
+#include "framework/util/params.h"
+#include "framework/util/timer.h"
+
+namespace kprune::cli {
+namespace {
+
+// Kwon et al.'s sample set size (--num_samples 2048, algorithms.md 3.2) for the pruners that
+// need labels; K-prune's token-count rule (3.1) for the others.
+constexpr int64_t kLabelledSamples = 2048;
+constexpr int64_t kSampleBatchSize = 32;
+
+struct PruneArgs {
+  bool list = false;
+  std::string checkpoint;
+  std::string task;
+  std::string pruner;
+  double flops_reduction = -1;
+  std::vector<std::string> params;
+  std::string out;
+  std::string sample_batches;
+  double flops_seq_len = 0;
+  bool no_eval = false;
+  std::string data_dir = "../shared/data/glue";
+  int64_t num_tokens = 100000;
+  uint64_t seed = 0;
+  std::string device = "auto";
+  int threads = 0;
+};
+
+void print_list() {
+  for (const PrunerInfo& info : pruner_registry()) {
+    std::cout << info.name << (info.needs_labels ? "  (needs labelled samples)" : "") << "\n  "
+              << info.description << "\n";
+    for (const PrunerParam& p : info.params) {
+      std::cout << fmt::format("    {}={}  {}\n", p.name, p.default_value, p.meaning);
+    }
+  }
+}
+
+nlohmann::json eval_json(const EvalResult& result) {
+  return {{"metrics", result.metrics}, {"seconds", result.seconds}, {"tokens", result.tokens}};
+}
+
+void run_prune(const PruneArgs& args) {
+  if (args.list) {
+    print_list();
+    return;
+  }
+  for (const auto& [value, name] :
+       {std::pair{&args.checkpoint, "--checkpoint"}, std::pair{&args.pruner, "--pruner"},
+        std::pair{&args.out, "--out"}}) {
+    if (value->empty()) fail("kprune prune: {} is required (or --list)", name);
+  }
+  if (args.task.empty() && !args.no_eval) {
+    fail("kprune prune: --task is required unless --no-eval is given");
+  }
+  if (args.task.empty() && args.flops_seq_len <= 0) {
+    fail("kprune prune: without --task, --flops-seq-len must be given");
+  }
+  const PrunerInfo& info = find_pruner(args.pruner);
+  Params params = Params::parse(args.params, "kprune prune parameters");
+  configure_threads(args.threads);
+  const torch::Device device = parse_device(args.device);
+
+  auto model = load_checkpoint(args.checkpoint, device);
+  const TaskSpec* task = args.task.empty() ? nullptr : &find_task(args.task);
+  if (task != nullptr) check_head_matches_task(model->config(), *task, args.checkpoint);
+  const HeadKind head_kind = task != nullptr ? task->head_kind : model->config().head_kind;
+  const double seq_len =
+      args.flops_seq_len > 0 ? args.flops_seq_len : task_flops_seq_len(task->name);
+
+  nlohmann::json record = {{"checkpoint", args.checkpoint},
+                           {"task", args.task},
+                           {"flops_reduction", args.flops_reduction},
+                           {"flops_seq_len", seq_len},
+                           {"params", params.canonical()},
+                           {"seed", args.seed}};
+  Stopwatch clock;
+  std::vector<Batch> batches;
+  if (!args.sample_batches.empty()) {
+    batches = read_sample_batches(args.sample_batches, head_kind);
+    record["sample_batches"] = args.sample_batches;
+  } else {
+    if (task == nullptr) fail("kprune prune: without --task, --sample-batches must be given");
+    if (head_kind == HeadKind::question_answering) {
+      fail("kprune prune: task {}: pass the sample set with --sample-batches", task->name);
+    }
+    const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+    const std::vector<Example> train = read_examples(*task, args.data_dir, task->train_split);
+    const std::vector<Feature> features =
+        encode_examples(tokenizer, train, task->max_seq_len, model->config().type_vocab_size > 0);
+    const int64_t size = info.needs_labels ? kLabelledSamples
+                                           : sample_set_size(seq_len, args.num_tokens,
+                                                             static_cast<int64_t>(features.size()));
+    if (size < kSampleBatchSize) {
+      fail("kprune prune: the sample set has {} examples, fewer than one batch ({})", size,
+           kSampleBatchSize);
+    }
+    SampleSet set = make_sample_set(features, head_kind, size, args.seed, kSampleBatchSize,
+                                    model->config().pad_token_id);
+    batches = std::move(set.batches);
+    record["sample_indices"] = set.indices;
+    record["sample_tokens"] = set.num_tokens;
+  }
+  record["sample_seconds"] = clock.seconds();
+
+  const auto teacher = args.no_eval ? nullptr : model->clone();
+  PruneInput input;
+  input.sample_batches = &batches;
+  input.flops_reduction = args.flops_reduction;
+  input.flops_seq_len = seq_len;
+  input.head_kind = head_kind;
+  input.params = params;
+  input.device = device;
+  const PruneReport report = run_pruner(args.pruner, *model, input);
+
+  save_checkpoint(*model, args.out);
+  copy_tokenizer_files(args.checkpoint, args.out);
+  nlohmann::json out = report.to_json();
+  out["run"] = record;
+  write_file_atomic(args.out + "/report.json", out.dump(1) + "\n");
+
+  if (!args.no_eval) {
+    const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+    const SplitData dev = read_split(*task, args.data_dir, task->dev_split);
+    const auto features = encode_examples(tokenizer, dev.examples, task->max_seq_len,
+                                          model->config().type_vocab_size > 0);
+    out["teacher_eval"] = eval_json(evaluate(*teacher, *task, features, 128, device));
+    out["pruned_eval"] = eval_json(evaluate(*model, *task, features, 128, device));
+    write_file_atomic(args.out + "/report.json", out.dump(1) + "\n");
+  }
+  nlohmann::json summary = {{"pruner", report.pruner},
+                            {"label", report.label},
+                            {"flops", out.at("flops")},
+                            {"wall_seconds", report.wall_seconds},
+                            {"out", args.out}};
+  if (out.contains("pruned_eval")) {
+    summary["teacher_metrics"] = out["teacher_eval"]["metrics"];
+    summary["pruned_metrics"] = out["pruned_eval"]["metrics"];
+  }
+  std::cout << summary.dump() << std::endl;
+}
+
+}  // namespace
+
+void add_prune_command(CLI::App& app) {
+  auto args = std::make_shared<PruneArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "prune",
+      "Prune a checkpoint (physically smaller), write it with report.json, evaluate on dev");
+  cmd->add_flag("--list", args->list, "List every pruner with its parameters and exit");
+  cmd->add_option("--checkpoint", args->checkpoint, "Fine-tuned HF checkpoint folder");
+  cmd->add_option("--task", args->task,
+                  "Task name: " + fmt::format("{}", fmt::join(task_names(), ", ")));
+  cmd->add_option("--pruner", args->pruner, "Registered pruner (see --list)");
+  cmd->add_option("--flops-reduction", args->flops_reduction,
+                  "Fraction of FLOPs removed, in [0, 1)");
+  cmd->add_option("params", args->params, "Pruner parameters as key=value");
+  cmd->add_option("--out", args->out, "Output folder of the pruned checkpoint and report.json");
+  cmd->add_option("--sample-batches", args->sample_batches,
+                  "JSON lines, one padded batch per line, used as the sample set in order");
+  cmd->add_option("--flops-seq-len", args->flops_seq_len,
+                  "Sequence length of the FLOPs accounting (default: the task's)");
+  cmd->add_flag("--no-eval", args->no_eval, "Skip the dev evaluation (then --task is optional)");
+  cmd->add_option("--data-dir", args->data_dir, "GLUE data folder")->capture_default_str();
+  cmd->add_option("--num-tokens", args->num_tokens,
+                  "Token budget of the sample set (algorithms.md 3.1)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
+  cmd->add_option("--seed", args->seed, "Seed of the sample draw")->capture_default_str();
+  cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "CPU threads (0: every available core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  cmd->callback([args] { run_prune(*args); });
+}
+
+}  // namespace kprune::cli
