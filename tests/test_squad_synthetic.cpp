@@ -5,11 +5,14 @@
 
 #include <string>
 
+#include "framework/tasks/sample_set.h"
 #include "framework/tasks/squad_data.h"
 #include "framework/tasks/squad_features.h"
+#include "framework/tasks/squad_sample_set.h"
 #include "framework/tasks/squad_synthetic.h"
 #include "framework/tasks/squad_task.h"
 #include "framework/tasks/task.h"
+#include "framework/util/error.h"
 #include "tests/test_support.h"
 
 namespace kprune {
@@ -105,6 +108,33 @@ TEST(SquadSynthetic, WrittenTaskIsReadableCoveredByTheVocabAndPositionsHitTheAns
     EXPECT_EQ(substring_code_points(train.context_of(question), begin, end),
               question.answers[0].text);
   }
+}
+
+TEST(SquadSampleSet, DrawsFeaturesLikeTheGlueSampleSetInBatchesOf12WithPositions) {
+  const std::string dir = testing::temp_dir("squad_sample_set");
+  write_synthetic_squad(dir, 2, 20, 2, {});
+  const TaskSpec& task = find_task("squad");
+  const SquadDataset train = read_squad_file(squad_split_path(task, dir, task.train_split));
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(dir + "/vocab.txt");
+  const auto features = make_squad_features(tokenizer, train);
+  const SampleSet set = make_squad_sample_set(features, 30, 5);
+  std::vector<Feature> tokens;
+  for (const auto& feature : features) tokens.push_back(feature.tokens);
+  const SampleSet plain = make_sample_set(tokens, HeadKind::question_answering, 30, 5, 12);
+  EXPECT_EQ(set.indices, plain.indices);
+  EXPECT_EQ(set.num_tokens, plain.num_tokens);
+  ASSERT_EQ(set.batches.size(), 3u);  // 12 + 12 + 6
+  EXPECT_EQ(set.batches[2].size(), 6);
+  for (size_t b = 0; b < set.batches.size(); ++b) {
+    EXPECT_TRUE(torch::equal(set.batches[b].input_ids, plain.batches[b].input_ids));
+    for (int64_t row = 0; row < set.batches[b].size(); ++row) {
+      const SquadFeature& drawn =
+          features[static_cast<size_t>(set.indices[b * 12 + static_cast<size_t>(row)])];
+      EXPECT_EQ(set.batches[b].start_positions[row].item<int64_t>(), drawn.start_position);
+      EXPECT_EQ(set.batches[b].end_positions[row].item<int64_t>(), drawn.end_position);
+    }
+  }
+  EXPECT_THROW(make_squad_sample_set({}, 3, 0), Error);
 }
 
 }  // namespace
