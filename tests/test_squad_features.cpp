@@ -12,6 +12,7 @@
 #include "framework/tasks/squad_decode.h"
 #include "framework/tasks/squad_evaluate.h"
 #include "framework/tasks/squad_features.h"
+#include "framework/text/utf8.h"
 #include "framework/util/error.h"
 #include "tests/model_fixtures.h"
 #include "tests/test_support.h"
@@ -267,6 +268,45 @@ TEST(SquadEvaluate, AgreesWithDecodingOneFeatureAtATimeForAnyBatchSize) {
   }
   const auto classifier = testing::tiny_model(testing::tiny_config("bert"), 3);
   EXPECT_THROW(evaluate_squad(*classifier, dataset, features), Error);
+}
+
+TEST(SquadFeatures, SharedDevSetWithTheBertVocab) {
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(
+      testing::shared_path("data/vocab/bert-base-uncased-vocab.txt"));
+  const SquadDataset dataset =
+      read_squad_file(testing::shared_path("data/squad/v2.0/dev-v2.0-first5articles.json"));
+  const auto features = make_squad_features(tokenizer, dataset);  // 384 / 128
+  std::vector<int64_t> windows(dataset.questions.size(), 0), hits(dataset.questions.size(), 0);
+  for (const SquadFeature& feature : features) {
+    ASSERT_LE(feature.tokens.length(), 384);
+    const auto q = static_cast<size_t>(feature.tokens.example_index);
+    ++windows[q];
+    const SquadQuestion& question = dataset.questions[q];
+    if (feature.start_position == 0) {
+      EXPECT_EQ(feature.end_position, 0);
+      continue;
+    }
+    ++hits[q];
+    ASSERT_FALSE(question.is_impossible()) << question.id;
+    // The span's tokens cover the answer, and its first and last tokens overlap it.
+    const SquadAnswer& answer = question.answers[0];
+    const auto answer_end = answer.start + static_cast<int64_t>(decode_utf8(answer.text).size());
+    const auto& first = feature.context_offsets[static_cast<size_t>(feature.start_position)];
+    const auto& last = feature.context_offsets[static_cast<size_t>(feature.end_position)];
+    EXPECT_LE(first.first, answer.start) << question.id;
+    EXPECT_GT(first.second, answer.start) << question.id;
+    EXPECT_GE(last.second, answer_end) << question.id;
+    EXPECT_LT(last.first, answer_end) << question.id;
+  }
+  int64_t multi_window = 0;
+  for (size_t q = 0; q < dataset.questions.size(); ++q) {
+    EXPECT_GE(windows[q], 1);
+    multi_window += windows[q] > 1 ? 1 : 0;
+    if (!dataset.questions[q].is_impossible()) {
+      EXPECT_GE(hits[q], 1) << dataset.questions[q].id;
+    }
+  }
+  EXPECT_GT(multi_window, 0);  // some paragraphs need two windows
 }
 
 }  // namespace
