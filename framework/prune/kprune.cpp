@@ -1,0 +1,469 @@
+#include "framework/prune/kprune.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+#include <optional>
+
+#include "framework/model/flops.h"
+#include "framework/util/error.h"
+#include "framework/util/timer.h"
+
+namespace kprune {
+
+KpruneOptions KpruneOptions::from_params(const Params& params) {
+  KpruneOptions options;
+  options.lam_pred = params.get_double("lam_pred", options.lam_pred);
+  options.lam_rep = params.get_double("lam_rep", options.lam_rep);
+  options.mu = params.get_double("mu", options.mu);
+  options.temperature = params.get_double("T", options.temperature);
+  options.tuning = params.get_bool("tuning", options.tuning);
+  options.oneshot = params.get_bool("oneshot", options.oneshot);
+  options.mode = parse_selection_mode(params.get_string("mode", "clean"));
+  return options;
+}
+
+namespace {
+
+using torch::indexing::Slice;
+
+// Parameters must not collect gradients during measurement (only the masks do); restored after.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(EncoderModel& model) : model_(model) { freeze(); }
+  ~FrozenParameters() {
+    for (auto& p : model_.parameters()) p.requires_grad_(true);
+  }
+  void freeze() {
+    for (auto& p : model_.parameters()) p.requires_grad_(false);
+  }
+
+ private:
+  EncoderModel& model_;
+};
+
+// Rows of `x` [B, T, ...] at real tokens -> [tokens, ...], batch-major, position-minor.
+torch::Tensor real_tokens(const torch::Tensor& x, const torch::Tensor& token_mask) {
+  return x.index({token_mask});
+}
+
+// What the teacher said about one batch at iteration 0 (algorithms.md 4.2).
+struct TeacherLabels {
+  torch::Tensor probs;                   // classification softmax(z/T) [B, C]; regression logits
+  torch::Tensor start_probs, end_probs;  // question answering [B, T]
+};
+
+TeacherLabels teacher_labels(const ModelOutput& output, const KpruneOptions& options) {
+  TeacherLabels labels;
+  const double t = options.temperature;
+  switch (options.head_kind) {
+    case HeadKind::classification:
+      labels.probs = torch::softmax(output.logits / t, 1).detach();
+      break;
+    case HeadKind::regression:
+      labels.probs = output.logits.detach();  // [B, 1]
+      break;
+    case HeadKind::question_answering:
+      labels.start_probs = torch::softmax(output.start_logits / t, 1).detach();
+      labels.end_probs = torch::softmax(output.end_logits / t, 1).detach();
+      break;
+  }
+  return labels;
+}
+
+// T² · KL(p ‖ softmax(z/T)), "batchmean".
+torch::Tensor distillation_kl(const torch::Tensor& logits, const torch::Tensor& teacher_probs,
+                              double t) {
+  const auto log_q = torch::log_softmax(logits / t, 1);
+  return torch::kl_div(log_q, teacher_probs, at::Reduction::Sum) / logits.size(0) * (t * t);
+}
+
+// Predictive loss of algorithms.md 4.3 (REF keeps the B×B broadcasting MSE of 4.9 Q3).
+torch::Tensor predictive_loss(const ModelOutput& output, const TeacherLabels& teacher,
+                              const KpruneOptions& options) {
+  const double t = options.temperature;
+  switch (options.head_kind) {
+    case HeadKind::classification:
+      return distillation_kl(output.logits, teacher.probs, t);
+    case HeadKind::regression:
+      if (options.mode == SelectionMode::ref) {
+        // [B, 1] - [B] -> [B, B]: mean over i, j of (z_i - t_j)².
+        return (output.logits - teacher.probs.reshape({-1})).pow(2).mean();
+      }
+      return (output.logits - teacher.probs).pow(2).mean();
+    case HeadKind::question_answering:
+      return (distillation_kl(output.start_logits, teacher.start_probs, t) +
+              distillation_kl(output.end_logits, teacher.end_probs, t)) /
+             2;
+  }
+  fail("kprune: unknown head kind");
+}
+
+// Least squares on the accumulated normal equations G W = C (G [k, k], C [k, d]).
+struct Solution {
+  std::optional<torch::Tensor> weight;  // [k, d]
+  std::string fallback;                 // non-empty when CLEAN needed a ridge or SVD
+};
+
+Solution solve_ref(const torch::Tensor& gram, const torch::Tensor& rhs) {
+  // As the reference: torch.linalg.lstsq(ATA, ATB, rcond=0) with gels (QR), float32.
+  try {
+    auto result = torch::linalg_lstsq(gram, rhs, 0.0, "gels");
+    auto weight = std::get<0>(result);
+    if (!torch::isfinite(weight).all().item<bool>()) return {};
+    return {std::optional<torch::Tensor>(weight), ""};
+  } catch (const c10::Error&) {
+    return {};
+  }
+}
+
+Solution solve_clean(const torch::Tensor& gram, const torch::Tensor& rhs) {
+  auto cholesky_solve = [&](const torch::Tensor& matrix) -> std::optional<torch::Tensor> {
+    auto [factor, info] = torch::linalg_cholesky_ex(matrix);
+    if (info.item<int64_t>() != 0) return std::nullopt;
+    return torch::cholesky_solve(rhs, factor);
+  };
+  if (auto weight = cholesky_solve(gram)) return {std::optional<torch::Tensor>(*weight), ""};
+  const int64_t k = gram.size(0);
+  const double ridge = 1e-8 * gram.trace().item<double>() / static_cast<double>(k);
+  if (auto weight = cholesky_solve(gram + ridge * torch::eye(k, gram.options()))) {
+    return {std::optional<torch::Tensor>(*weight), fmt::format("ridge {:.3g}", ridge)};
+  }
+  auto weight = std::get<0>(torch::linalg_lstsq(gram, rhs, c10::nullopt, "gelsd"));
+  return {std::optional<torch::Tensor>(weight), "svd"};
+}
+
+class KpruneRun {
+ public:
+  KpruneRun(EncoderModel& model, const std::vector<Batch>& batches, const KpruneOptions& options,
+            std::vector<KpruneStep>* steps)
+      : model_(model), batches_(batches), options_(options), steps_(steps), frozen_(model) {
+    const EncoderConfig& config = model.config();
+    num_layers_ = config.num_layers;
+    num_heads_ = config.num_heads;
+    head_dim_ = config.head_dim;
+    num_neurons_ = config.intermediate_size;
+    if (config.is_pruned()) fail("kprune: the model is already pruned; give it the unpruned one");
+    f_head_ = head_flops(config, options.flops_seq_len) / 1e9;
+    f_neuron_ = neuron_flops(config, options.flops_seq_len) / 1e9;
+    flops_before_ = model_flops(config, options.flops_seq_len) / 1e9;
+    budget_ = flops_before_ * (1.0 - options.flops_reduction);
+    report_.flops_before = flops_before_;
+    report_.flops_budget = budget_;
+    report_.head_masks.assign(num_layers_, std::vector<float>(num_heads_, 1.0f));
+    report_.neuron_masks.assign(num_layers_, std::vector<float>(num_neurons_, 1.0f));
+    report_.sublayers.resize(2 * num_layers_);
+  }
+
+  PruneReport run() {
+    torch::NoGradGuard outer_no_grad;
+    if (options_.tuning) teacher_ = model_.clone();
+    for (const Batch& raw : batches_) {
+      Batch batch = raw.to(model_.device());
+      StreamEntry entry;
+      entry.batch = batch;
+      entry.bias = model_.attention_bias(batch);
+      entry.token_mask = batch.attention_mask.to(torch::kBool);
+      entry.student = model_.embed(batch);
+      if (options_.tuning) entry.teacher = entry.student;
+      num_samples_ += batch.size();
+      num_tokens_ += batch.attention_mask.sum().item<int64_t>();
+      stream_.push_back(std::move(entry));
+    }
+    for (int64_t s = 0; s < 2 * num_layers_; ++s) iterate(s);
+    report_.flops_after = model_flops(model_.config(), options_.flops_seq_len) / 1e9;
+    report_.details["mode"] = to_string(options_.mode);
+    report_.details["num_samples"] = num_samples_;
+    report_.details["num_tokens"] = num_tokens_;
+    report_.details["f_head"] = f_head_;
+    report_.details["f_neuron"] = f_neuron_;
+    return report_;
+  }
+
+ private:
+  struct StreamEntry {
+    Batch batch;
+    torch::Tensor bias, token_mask;
+    torch::Tensor student;  // input of the current sublayer in the current model [B, T, d]
+    torch::Tensor teacher;  // the same in the original model
+    TeacherLabels labels;
+  };
+
+  bool is_ffn(int64_t s) const { return s % 2 == 1; }
+
+  // One iteration: measure (or, one-shot after s = 0, only probe the target), select, tune,
+  // prune, advance both streams.
+  void iterate(int64_t s) {
+    const int64_t layer = s / 2;
+    const bool measure = !options_.oneshot || s == 0;
+    const int64_t end = measure ? 2 * num_layers_ : s + 1;
+    SublayerReport& sub = report_.sublayers[s];
+    sub.total = model_.sublayer(s).num_units();
+    frozen_.freeze();
+
+    // Mask variables, one per feature column, for the measured sublayers.
+    std::vector<torch::Tensor> masks(2 * num_layers_);
+    auto options64 = torch::TensorOptions().dtype(model_.dtype()).device(model_.device());
+    for (int64_t t = s; t < end && measure; ++t) {
+      masks[t] = torch::ones({model_.sublayer(t).num_features()}, options64).requires_grad_(true);
+    }
+    std::vector<torch::Tensor> pred(2 * num_layers_), rep(2 * num_layers_);
+    for (int64_t t = s; t < end && measure; ++t) {
+      pred[t] = torch::zeros({model_.sublayer(t).num_features()}, options64);
+      rep[t] = torch::zeros_like(pred[t]);
+    }
+    // KPWT normal equations over all columns of the target; rows/columns of kept units later.
+    // REF: the reference's float32 normal equations; CLEAN: float64.
+    const auto solve_dtype =
+        options_.mode == SelectionMode::ref ? model_.dtype() : torch::ScalarType::Double;
+    const int64_t columns = model_.sublayer(s).num_features();
+    const int64_t d = model_.sublayer(s).hidden_size();
+    auto solve_options = options64.dtype(solve_dtype);
+    torch::Tensor gram = torch::zeros({columns, columns}, solve_options);
+    torch::Tensor rhs = torch::zeros({columns, d}, solve_options);
+    const torch::Tensor out_bias = model_.sublayer(s).out_bias().detach();
+
+    Stopwatch measure_clock;
+    for (StreamEntry& entry : stream_) {
+      std::vector<SublayerProbe> probes(2 * num_layers_);
+      ForwardOptions forward;
+      forward.probes = &probes;
+      forward.unit_masks = &masks;
+      if (measure) {
+        torch::AutoGradMode grad_mode(true);
+        auto hidden = model_.run_sublayers(s, end, entry.student, entry.bias, forward);
+        ModelOutput output = model_.head(hidden);
+        if (s == 0) entry.labels = teacher_labels(output, options_);
+        auto loss = predictive_loss(output, entry.labels, options_);
+        std::vector<torch::Tensor> inputs;
+        for (int64_t t = s; t < end; ++t) inputs.push_back(masks[t]);
+        auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
+        torch::NoGradGuard no_grad;
+        for (int64_t t = s; t < end; ++t) {
+          const auto& g = grads[t - s];
+          if (g.defined()) pred[t] += g.pow(2) * 0.5;
+          auto features = real_tokens(probes[t].features.detach(), entry.token_mask);
+          auto weight = model_.sublayer(t).out_weight();
+          rep[t] += features.pow(2).sum(0) * weight.pow(2).mean(0);
+        }
+      } else {
+        model_.run_sublayers(s, end, entry.student, entry.bias, forward);
+      }
+      if (options_.tuning) {
+        auto features = real_tokens(probes[s].features.detach(), entry.token_mask).to(solve_dtype);
+        auto input = real_tokens(probes[s].input.detach(), entry.token_mask);
+        auto teacher_pre_ln = teacher_pre_ln_sum(s, entry);
+        auto target = (teacher_pre_ln - input - out_bias).to(solve_dtype);
+        gram += features.t().matmul(features);
+        rhs += features.t().matmul(target);
+      }
+    }
+    sub.measure_seconds = measure_clock.seconds();
+
+    Stopwatch search_clock;
+    std::vector<bool> keep;
+    if (measure) {
+      auto [head_scores, neuron_scores] = scores(s, pred, rep);
+      keep = select(s, head_scores, neuron_scores);
+      if (steps_) {
+        steps_->push_back({s, head_scores, neuron_scores, budget_, keep, ""});
+      }
+    } else {
+      keep = oneshot_keep_[s];
+      if (steps_) steps_->push_back({s, {}, {}, budget_, keep, ""});
+    }
+    sub.search_seconds = search_clock.seconds();
+
+    std::vector<int64_t> kept_units;
+    for (size_t u = 0; u < keep.size(); ++u) {
+      if (keep[u]) kept_units.push_back(static_cast<int64_t>(u));
+    }
+    const int64_t kept = static_cast<int64_t>(kept_units.size());
+    sub.kept = kept;
+    auto& mask_row = is_ffn(s) ? report_.neuron_masks[layer] : report_.head_masks[layer];
+    for (size_t u = 0; u < keep.size(); ++u) mask_row[u] = keep[u] ? 1.0f : 0.0f;
+
+    Stopwatch tune_clock;
+    torch::Tensor new_weight;
+    sub.tuning = tuning_decision(s, kept, static_cast<int64_t>(keep.size()));
+    if (sub.tuning.empty()) {
+      auto columns_kept = kept_columns(s, kept_units);
+      auto gram_kept = gram.index({columns_kept}).index({Slice(), columns_kept});
+      auto rhs_kept = rhs.index({columns_kept});
+      Solution solution = options_.mode == SelectionMode::ref ? solve_ref(gram_kept, rhs_kept)
+                                                              : solve_clean(gram_kept, rhs_kept);
+      if (solution.weight) {
+        new_weight = solution.weight->t().to(model_.dtype()).contiguous();
+        sub.tuning = "applied";
+        if (!solution.fallback.empty()) {
+          report_.fallbacks.push_back(fmt::format("sublayer {}: {}", s, solution.fallback));
+          sub.tuning += " (" + solution.fallback + ")";
+        }
+      } else {
+        sub.tuning = "skipped: solver failed";
+      }
+    }
+    model_.sublayer(s).shrink(kept_units, new_weight);
+    sub.tune_seconds = tune_clock.seconds();
+    if (steps_) steps_->back().tuning = sub.tuning;
+
+    const double unit_flops = is_ffn(s) ? f_neuron_ : f_head_;
+    if (options_.mode == SelectionMode::ref) {
+      budget_ = ref_budget_after(static_cast<float>(budget_), kept, unit_flops);
+    } else {
+      budget_ -= static_cast<double>(kept) * unit_flops;
+    }
+    // Advance both streams past sublayer s.
+    for (StreamEntry& entry : stream_) {
+      entry.student = model_.sublayer(s).forward(entry.student, entry.bias);
+    }
+  }
+
+  // Z_T^s of one batch at real tokens; also advances the teacher stream past s (KPWT is the
+  // only user of the teacher stream, so it advances only when tuning).
+  torch::Tensor teacher_pre_ln_sum(int64_t s, StreamEntry& entry) {
+    SublayerProbe probe;
+    entry.teacher = teacher_->sublayer(s).forward(entry.teacher, entry.bias, {}, &probe);
+    return real_tokens(probe.pre_ln, entry.token_mask);
+  }
+
+  // "" when KPWT runs, else why not (REF: FFN with nothing pruned keeps its weights, 4.9 Q6).
+  std::string tuning_decision(int64_t s, int64_t kept, int64_t total) const {
+    if (!options_.tuning) return "skipped: tuning off";
+    if (kept == 0) return "skipped: sublayer removed";
+    if (options_.mode == SelectionMode::ref && is_ffn(s) && kept == total) {
+      return "skipped: no neuron pruned";
+    }
+    return "";
+  }
+
+  torch::Tensor kept_columns(int64_t s, const std::vector<int64_t>& kept_units) const {
+    const int64_t width = model_.sublayer(s).unit_width();
+    std::vector<int64_t> columns;
+    for (int64_t u : kept_units) {
+      for (int64_t c = 0; c < width; ++c) columns.push_back(u * width + c);
+    }
+    return torch::tensor(columns, torch::kInt64).to(model_.device());
+  }
+
+  // Scores of algorithms.md 4.4 as [L, H] and [L, I] (rows of finished layers 0).
+  std::pair<torch::Tensor, torch::Tensor> scores(int64_t s, const std::vector<torch::Tensor>& pred,
+                                                 const std::vector<torch::Tensor>& rep) const {
+    auto options = pred[s].options();
+    torch::Tensor head_scores = torch::zeros({num_layers_, num_heads_}, options);
+    torch::Tensor neuron_scores = torch::zeros({num_layers_, num_neurons_}, options);
+    const double samples = static_cast<double>(num_samples_);
+    const double tokens = static_cast<double>(num_tokens_);
+    for (int64_t t = s; t < 2 * num_layers_; ++t) {
+      if (!pred[t].defined() || pred[t].numel() == 0) continue;
+      const int64_t layer = t / 2;
+      if (is_ffn(t)) {
+        auto knowledge =
+            (rep[t] / tokens) * options_.lam_rep + (pred[t] / samples) * options_.lam_pred;
+        neuron_scores[layer] = knowledge / f_neuron_;
+      } else {
+        auto rep_heads = rep[t].view({-1, head_dim_}).mean(1) / tokens;
+        auto pred_heads = pred[t].view({-1, head_dim_}).mean(1) / samples;
+        head_scores[layer] =
+            options_.mu * (rep_heads * options_.lam_rep + pred_heads * options_.lam_pred) / f_head_;
+      }
+    }
+    return {head_scores, neuron_scores};
+  }
+
+  // KPMS over the remaining units; returns the target's keep-mask. One-shot: selects every
+  // sublayer at s = 0 and remembers the masks.
+  std::vector<bool> select(int64_t s, const torch::Tensor& head_scores,
+                           const torch::Tensor& neuron_scores) {
+    const int64_t layer = s / 2;
+    auto heads = head_scores.to(torch::kDouble).cpu().contiguous();
+    auto neurons = neuron_scores.to(torch::kDouble).cpu().contiguous();
+    std::vector<double> candidate_scores, candidate_flops;
+    std::vector<std::pair<int64_t, int64_t>> owner;  // (sublayer, unit)
+    for (int64_t l = is_ffn(s) ? layer + 1 : layer; l < num_layers_; ++l) {
+      for (int64_t h = 0; h < num_heads_; ++h) {
+        candidate_scores.push_back(heads[l][h].item<double>());
+        candidate_flops.push_back(f_head_);
+        owner.emplace_back(2 * l, h);
+      }
+    }
+    for (int64_t l = layer; l < num_layers_; ++l) {
+      const double* row = neurons[l].data_ptr<double>();
+      for (int64_t j = 0; j < num_neurons_; ++j) {
+        candidate_scores.push_back(row[j]);
+        candidate_flops.push_back(f_neuron_);
+        owner.emplace_back(2 * l + 1, j);
+      }
+    }
+    const std::vector<bool> chosen =
+        select_units(candidate_scores, candidate_flops, budget_, options_.mode);
+    if (options_.oneshot) {
+      oneshot_keep_.assign(2 * num_layers_, {});
+      for (int64_t t = 0; t < 2 * num_layers_; ++t) {
+        oneshot_keep_[t].assign(model_.sublayer(t).num_units(), false);
+      }
+      for (size_t i = 0; i < chosen.size(); ++i) {
+        oneshot_keep_[owner[i].first][owner[i].second] = chosen[i];
+      }
+      return oneshot_keep_[s];
+    }
+    std::vector<bool> keep(model_.sublayer(s).num_units(), false);
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      if (owner[i].first == s) keep[owner[i].second] = chosen[i];
+    }
+    return keep;
+  }
+
+  EncoderModel& model_;
+  const std::vector<Batch>& batches_;
+  KpruneOptions options_;
+  std::vector<KpruneStep>* steps_;
+  FrozenParameters frozen_;
+  std::shared_ptr<EncoderModel> teacher_;
+  std::vector<StreamEntry> stream_;
+  std::vector<std::vector<bool>> oneshot_keep_;
+  int64_t num_layers_ = 0, num_heads_ = 0, head_dim_ = 0, num_neurons_ = 0;
+  int64_t num_samples_ = 0, num_tokens_ = 0;
+  double f_head_ = 0, f_neuron_ = 0, flops_before_ = 0;
+  double budget_ = 0;  // remaining GFLOPs (REF: a float32 value from step 1 on)
+  PruneReport report_;
+};
+
+class KprunePruner : public Pruner {
+ public:
+  PruneReport prune(EncoderModel& model, const PruneInput& input) override {
+    KpruneOptions options = KpruneOptions::from_params(input.params);
+    options.flops_reduction = input.flops_reduction;
+    options.flops_seq_len = input.flops_seq_len;
+    options.head_kind = input.head_kind;
+    return run_kprune(model, *input.sample_batches, options);
+  }
+};
+
+}  // namespace
+
+PruneReport run_kprune(EncoderModel& model, const std::vector<Batch>& batches,
+                       const KpruneOptions& options, std::vector<KpruneStep>* steps) {
+  if (batches.empty()) fail("kprune: the sample set is empty");
+  if (model.config().head_kind != options.head_kind) {
+    fail("kprune: the model's head is {} but the task needs {}",
+         to_string(model.config().head_kind), to_string(options.head_kind));
+  }
+  return KpruneRun(model, batches, options, steps).run();
+}
+
+PrunerInfo kprune_pruner_info() {
+  return {"kprune",
+          "K-prune (Park et al., ICLR 2024): iterative knowledge measurement, KPMS, KPWT",
+          {{"lam_pred", "1", "weight of predictive knowledge (KL to the teacher)"},
+           {"lam_rep", "0.00025", "weight of representational knowledge"},
+           {"mu", "64", "head score multiplier (d_h makes it the sum over the head's columns)"},
+           {"T", "2", "softmax temperature of the predictive loss"},
+           {"tuning", "true", "KPWT least-squares re-weighting of each pruned sublayer"},
+           {"oneshot", "false", "measure once, one global selection, then KPWT bottom-up"},
+           {"mode", "clean", "ref: the official code's semantics and quirks; clean: fixed"}},
+          false,
+          [] { return std::make_unique<KprunePruner>(); }};
+}
+
+}  // namespace kprune

@@ -1,0 +1,54 @@
+#pragma once
+// K-prune (algorithms.md section 4): iterative knowledge measurement, KPMS and KPWT, sublayer by
+// sublayer, bottom-up. Unlike the reference it never re-runs the prefix: the input of sublayer s
+// is cached per batch (the student stream) and advanced through the pruned sublayer s; the
+// teacher's pre-LN sums come from a frozen copy advanced the same way (the teacher stream), so
+// memory holds two hidden states per sample token instead of the reference's 2L. Only mask
+// gradients are taken (autograd::grad on the masks; parameters do not require grad), and the
+// KPWT normal equations are accumulated batch by batch.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/model/batch.h"
+#include "framework/model/encoder.h"
+#include "framework/prune/pruner.h"
+#include "framework/prune/selection.h"
+
+namespace kprune {
+
+struct KpruneOptions {
+  double flops_reduction = 0;  // ρ, fraction of FLOPs removed
+  double flops_seq_len = 0;    // ℓ of algorithms.md 2.1
+  double lam_pred = 1;
+  double lam_rep = 2.5e-4;
+  double mu = 64;
+  double temperature = 2;  // T
+  bool tuning = true;      // KPWT
+  bool oneshot = false;    // measure once at s = 0, one global selection, then KPWT bottom-up
+  SelectionMode mode = SelectionMode::clean;
+  HeadKind head_kind = HeadKind::classification;
+
+  static KpruneOptions from_params(const Params& params);
+};
+
+// What one iteration decided (for tests and the report's details).
+struct KpruneStep {
+  int64_t sublayer = 0;
+  torch::Tensor head_scores;    // [L, H] as computed at this step, rows of finished layers 0
+  torch::Tensor neuron_scores;  // [L, I]
+  double budget_in = 0;         // remaining budget handed to the search (GFLOPs)
+  std::vector<bool> keep;       // over the target's units
+  std::string tuning;
+};
+
+// Prunes `model` (unpruned, any dtype/device) in place; `steps` receives one entry per
+// iteration when given.
+PruneReport run_kprune(EncoderModel& model, const std::vector<Batch>& batches,
+                       const KpruneOptions& options, std::vector<KpruneStep>* steps = nullptr);
+
+// Registry entry ("kprune").
+PrunerInfo kprune_pruner_info();
+
+}  // namespace kprune
