@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "framework/model/flops.h"
+#include "framework/prune/kcm.h"
 #include "framework/prune/magnitude.h"
 #include "framework/prune/pruner.h"
+#include "framework/util/error.h"
 #include "tests/model_fixtures.h"
 
 namespace kprune {
@@ -129,6 +131,35 @@ TEST(Baselines, PrunedModelEqualsTheMaskedModel) {
     EXPECT_LT((actual - expected).abs().max().item<double>(),
               1e-10 * expected.abs().max().item<double>());
   }
+}
+
+TEST(KcmApprox, PrunesOnlyNeuronsWithinTheBudgetAndIsLabelledApproximate) {
+  // The tiny model's FFN holds about 18 % of its FLOPs at length 12.
+  for (double ratio : {0.05, 0.15}) {
+    auto model = testing::tiny_model(testing::tiny_config(), 3);
+    auto original = model->clone();
+    const PruneReport report = prune("kcm", *model, ratio);
+    EXPECT_EQ(report.label, "KCM-approx");
+    EXPECT_LE(report.flops_after, report.flops_budget * (1 + 1e-12)) << ratio;
+    EXPECT_EQ(model->config().heads_per_layer, (std::vector<int64_t>{2, 2}));
+    EXPECT_EQ(report.sublayers[0].tuning, "skipped: attention not tuned");
+    // The kept neurons are the best R2·D2 ones.
+    const torch::Tensor scores = kcm_scores(*original, tiny_batches());
+    double min_kept = 1e300, max_pruned = -1;
+    for (int64_t l = 0; l < 2; ++l) {
+      for (int64_t j = 0; j < 6; ++j) {
+        const double score = scores[l][j].item<double>();
+        if (report.neuron_masks[l][j] != 0) {
+          min_kept = std::min(min_kept, score);
+        } else {
+          max_pruned = std::max(max_pruned, score);
+        }
+      }
+    }
+    EXPECT_LE(max_pruned, min_kept) << ratio;
+  }
+  auto model = testing::tiny_model(testing::tiny_config(), 3);
+  EXPECT_THROW(prune("kcm", *model, 0.3), Error);  // beyond the FFN share of the FLOPs
 }
 
 }  // namespace

@@ -206,7 +206,7 @@ torch::Tensor rearrange_mask(const torch::Tensor& mask, const torch::Tensor& gra
 
 KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_batches,
                       const KwonMasks& teacher, const KwonMasks& student, bool classification,
-                      KwonMode mode) {
+                      KwonMode mode, bool tune_attention) {
   torch::NoGradGuard no_grad;
   const torch::Device device = model.device();
   const torch::ScalarType dtype = model.dtype();
@@ -276,6 +276,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
     const std::vector<int64_t> heads = nonzero_indices(student.heads[l]);
     if (heads.empty()) {
       result.status[s_mha] = "skipped: no head kept";
+    } else if (!tune_attention) {
+      result.status[s_mha] = "skipped: attention not tuned";
     } else if (l == 0) {
       result.status[s_mha] = "skipped: layer 0 attention is never tuned";
     } else {

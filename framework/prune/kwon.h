@@ -92,9 +92,10 @@ struct KwonTuning {
 // 5.4: layer by layer, MHA then FFN, on inputs propagated separately through the
 // teacher-masked and the (already tuned) student-masked model. `classification`: the last
 // layer's FFN uses only the [CLS] rows.
+// `tune_attention` false: only the FFN sublayers are tuned (KCM-approx, algorithms.md 6).
 KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& batches,
                       const KwonMasks& teacher, const KwonMasks& student, bool classification,
-                      KwonMode mode);
+                      KwonMode mode, bool tune_attention = true);
 
 // The whole pipeline on an unpruned model; the model is left unchanged.
 struct KwonOptions {

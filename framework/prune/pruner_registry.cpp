@@ -1,3 +1,4 @@
+#include "framework/prune/kcm.h"
 #include "framework/prune/kprune.h"
 #include "framework/prune/kwon.h"
 #include "framework/prune/magnitude.h"
@@ -11,6 +12,7 @@ const std::vector<PrunerInfo>& pruner_registry() {
   static const std::vector<PrunerInfo> registry = {
       kprune_pruner_info(), kwon_pruner_info(),      kwon_notune_pruner_info(),
       fisher_pruner_info(), magnitude_pruner_info(), random_pruner_info(),
+      kcm_pruner_info(),
   };
   return registry;
 }
