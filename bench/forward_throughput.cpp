@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_spec)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  kprune::configure_threads(threads);
+  const kprune::ThreadPlan plan = kprune::configure_threads(threads);
   const torch::Device device = kprune::parse_device(device_spec);
   torch::NoGradGuard no_grad;
   auto sync = [&] {
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
   const double forward_flops = per_layer * double(layers);
   const double forward_rate = forward_flops / forward_s;
 
-  fmt::print("device {}  threads {}\n", device.str(), torch::get_num_threads());
+  fmt::print("device {}  intra-op threads {}  OpenBLAS threads {}\n", device.str(), plan.intra_op,
+             plan.blas);
   fmt::print("GEMM [{}x{}]x[{}x{}]: {:.1f} GFLOP/s\n", batch * seq, hidden, hidden, ffn, gemm_rate / 1e9);
   fmt::print("encoder L={} d={} H={} d_f={}, batch {} x length {}: {:.3f} s per forward, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
              layers, hidden, heads, ffn, batch, seq, forward_s, tokens / forward_s, forward_rate / 1e9);

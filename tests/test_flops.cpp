@@ -1,6 +1,8 @@
 // Cost accounting (algorithms.md 2.1/2.2, invariant 1) and device/thread settings.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "framework/model/device.h"
 #include "framework/model/flops.h"
 #include "framework/util/error.h"
@@ -97,12 +99,18 @@ TEST(Device, ParsesSpecs) {
   }
 }
 
-TEST(Device, ConfiguresThreads) {
-  configure_threads(1);
+TEST(Device, ConfiguresThreadsWithoutMultiplyingPools) {
+  const ThreadPlan one = configure_threads(1);
+  EXPECT_EQ(one.intra_op, 1);
   EXPECT_EQ(torch::get_num_threads(), 1);
-  configure_threads(0);
-  EXPECT_EQ(torch::get_num_threads(), available_cores());
+  EXPECT_LE(one.blas, 1);
+  const ThreadPlan all = configure_threads(0);
+  EXPECT_EQ(torch::get_num_threads(), all.intra_op);
+  // One pool gets the cores, the other one thread.
+  EXPECT_EQ(std::max(all.intra_op, all.blas), available_cores());
+  EXPECT_EQ(std::min(all.intra_op, std::max(all.blas, 1)), 1);
   EXPECT_THROW(configure_threads(-1), Error);
+  configure_threads(1);
 }
 
 }  // namespace

@@ -11,9 +11,15 @@ namespace kprune {
 // kprune::Error naming the spec.
 torch::Device parse_device(const std::string& spec);
 
-// LibTorch intra-op threads = `threads` (0 = every core this process may run on), and
-// OpenBLAS threads = 1: the two pools multiply otherwise.
-void configure_threads(int threads);
+struct ThreadPlan {
+  int intra_op = 1;  // LibTorch intra-op threads
+  int blas = 0;      // OpenBLAS threads; 0 when LibTorch's BLAS is not OpenBLAS
+};
+
+// Uses `threads` cores (0 = every core this process may run on) without the LibTorch and
+// OpenBLAS pools multiplying: with OpenBLAS, BLAS threads = cores and one intra-op thread;
+// otherwise (MKL, CUDA builds) intra-op threads = cores.
+ThreadPlan configure_threads(int threads);
 
 // Cores this process may run on (its CPU affinity).
 int available_cores();
