@@ -42,6 +42,7 @@ struct PruneArgs {
   double flops_reduction = -1;
   std::vector<std::string> params;
   std::string out;
+  std::string masked_export;
   std::string sample_batches;
   double flops_seq_len = 0;
   bool no_eval = false;
@@ -141,6 +142,10 @@ void run_prune(const PruneArgs& args) {
 
   save_checkpoint(*model, args.out);
   copy_tokenizer_files(args.checkpoint, args.out);
+  if (!args.masked_export.empty()) {
+    save_masked_export(*model, args.masked_export);
+    copy_tokenizer_files(args.checkpoint, args.masked_export);
+  }
   nlohmann::json out = report.to_json();
   out["run"] = record;
   write_file_atomic(args.out + "/report.json", out.dump(1) + "\n");
@@ -182,6 +187,8 @@ void add_prune_command(CLI::App& app) {
                   "Fraction of FLOPs removed, in [0, 1)");
   cmd->add_option("params", args->params, "Pruner parameters as key=value");
   cmd->add_option("--out", args->out, "Output folder of the pruned checkpoint and report.json");
+  cmd->add_option("--masked-export", args->masked_export,
+                  "Also write full-shape weights with zeros for removed units (stock HF loads it)");
   cmd->add_option("--sample-batches", args->sample_batches,
                   "JSON lines, one padded batch per line, used as the sample set in order");
   cmd->add_option("--flops-seq-len", args->flops_seq_len,
