@@ -2,24 +2,14 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <string>
 
 #include "framework/util/error.h"
+#include "framework/util/memory.h"
 #include "framework/util/timer.h"
 
 namespace kprune {
 namespace {
-
-// Peak resident set size of this process (VmHWM), in MiB; 0 where /proc is unavailable.
-double peak_rss_mb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
 
 bool batch_has_targets(const Batch& batch, HeadKind head_kind) {
   if (head_kind == HeadKind::question_answering) {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <mpi.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +20,7 @@
 #include "framework/sweep/resume.h"
 #include "framework/sweep/scheduler.h"
 #include "framework/util/error.h"
+#include "framework/util/memory.h"
 #include "framework/util/progress.h"
 #include "framework/util/timer.h"
 
@@ -78,12 +78,6 @@ bool receive_json(int source, int tag, bool wait, json& message, int& from) {
   message = json::parse(text);
   from = status.MPI_SOURCE;
   return true;
-}
-
-double peak_rss_mb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 json settings_json(const RunOptions& options) {
