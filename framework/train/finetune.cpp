@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <random>
 
 #include "framework/model/losses.h"
 #include "framework/tasks/evaluate.h"
+#include "framework/tasks/index_sampler.h"
 #include "framework/util/error.h"
 #include "framework/util/progress.h"
 #include "framework/util/timer.h"
@@ -23,24 +23,19 @@ double linear_schedule(int64_t step, int64_t warmup_steps, int64_t total_steps) 
 std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  std::mt19937_64 rng(seed);
+  IndexSampler sampler(seed);
   for (int64_t i = n - 1; i > 0; --i) {
-    // Rejection sampling for an unbiased draw in [0, i]; written out because
-    // std::uniform_int_distribution differs between standard libraries.
-    const uint64_t range = static_cast<uint64_t>(i) + 1;
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % range;
-    uint64_t draw = rng();
-    while (draw >= limit) draw = rng();
-    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(draw % range)]);
+    const uint64_t j = sampler.below(static_cast<uint64_t>(i) + 1);
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
   }
   return order;
 }
 
 namespace {
 
+// Biases and LayerNorm parameters ("*bias", "*norm_weight") are not decayed (HF convention).
 bool is_no_decay(const std::string& name) {
-  return name.find("bias") != std::string::npos || name.find("LayerNorm") != std::string::npos ||
-         name.find("layer_norm") != std::string::npos || name.find("norm") != std::string::npos;
+  return name.find("bias") != std::string::npos || name.find("norm") != std::string::npos;
 }
 
 std::unique_ptr<torch::optim::AdamW> make_optimizer(EncoderModel& model,
@@ -96,7 +91,6 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
 
   auto evaluate_now = [&](int64_t step) {
     EvalResult eval = evaluate(model, task, dev, options.eval_batch_size, options.device);
-    model.train();
     EvalRecord record{step, clock.seconds(), eval.metrics};
     result.evaluations.push_back(record);
     const double value = eval.metrics.at(task.main_metric);

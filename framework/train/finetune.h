@@ -57,8 +57,8 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
 // Linear warmup from 0 to 1 over `warmup_steps`, then linear decay to 0 at `total_steps`.
 double linear_schedule(int64_t step, int64_t warmup_steps, int64_t total_steps);
 
-// A permutation of [0, n) from a seeded Mersenne Twister with an explicitly written
-// Fisher-Yates shuffle, so that it is the same on every standard library.
+// A permutation of [0, n): Fisher-Yates with IndexSampler draws, so that it is the same on
+// every standard library.
 std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed);
 
 }  // namespace kprune
