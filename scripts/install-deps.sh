@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
 # Installs every system package kprune needs on Debian 12 (idempotent; needs root or sudo).
+#   --slurm  also Slurm and munge, for the test that runs sweeps through sbatch on a local
+#            single-node cluster (scripts/slurm-local.sh); no daemon is enabled or configured.
 set -euo pipefail
+with_slurm=false
+for arg in "$@"; do
+  case $arg in
+    --slurm) with_slurm=true ;;
+    *) echo "usage: $0 [--slurm]" >&2; exit 2 ;;
+  esac
+done
 packages=(
   build-essential cmake ninja-build pkg-config git
   libtorch-dev libopenblas0-pthread
@@ -9,6 +18,9 @@ packages=(
   libgtest-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev libbenchmark-dev
   python3-h5py python3-pandas python3-matplotlib python3-pytest
 )
+if $with_slurm; then
+  packages+=(slurmctld slurmd slurm-client munge)
+fi
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 missing=()

@@ -3,7 +3,7 @@
 # (warnings are errors) and runs the C++ tests (ctest) and the analysis tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --slurm
 if [ ! -d ../shared/data ] && [ -z "${KPRUNE_SHARED_DIR:-}" ]; then
   echo "test.sh: ../shared (fixtures and data) is missing beside the checkout; the tests need it" >&2
   exit 1
