@@ -7,18 +7,17 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "experiments/commands/commands.h"
 #include "framework/model/checkpoint.h"
 #include "framework/model/device.h"
-#include "framework/model/flops.h"
 #include "framework/prune/pruner.h"
 #include "framework/prune/sample_batches.h"
+#include "framework/prune/task_pruning.h"
 #include "framework/tasks/evaluate.h"
-#include "framework/tasks/features.h"
-#include "framework/tasks/sample_set.h"
 #include "framework/tasks/task.h"
 #include "framework/tasks/tokenizer_files.h"
 #include "framework/util/error.h"
@@ -28,11 +27,6 @@
 
 namespace kprune::cli {
 namespace {
-
-// Kwon et al.'s sample set size (--num_samples 2048, algorithms.md 3.2) for the pruners that
-// need labels; K-prune's token-count rule (3.1) for the others.
-constexpr int64_t kLabelledSamples = 2048;
-constexpr int64_t kSampleBatchSize = 32;
 
 struct PruneArgs {
   bool list = false;
@@ -47,7 +41,7 @@ struct PruneArgs {
   double flops_seq_len = 0;
   bool no_eval = false;
   std::string data_dir = "../shared/data/glue";
-  int64_t num_tokens = 100000;
+  int64_t num_tokens = kDefaultSampleTokens;
   uint64_t seed = 0;
   std::string device = "auto";
   int threads = 0;
@@ -63,7 +57,7 @@ void print_list() {
   }
 }
 
-nlohmann::json eval_json(const EvalResult& result) {
+nlohmann::json eval_json(const TaskEvaluation& result) {
   return {{"metrics", result.metrics}, {"seconds", result.seconds}, {"tokens", result.tokens}};
 }
 
@@ -92,8 +86,12 @@ void run_prune(const PruneArgs& args) {
   const TaskSpec* task = args.task.empty() ? nullptr : &find_task(args.task);
   if (task != nullptr) check_head_matches_task(model->config(), *task, args.checkpoint);
   const HeadKind head_kind = task != nullptr ? task->head_kind : model->config().head_kind;
-  const double seq_len =
-      args.flops_seq_len > 0 ? args.flops_seq_len : task_flops_seq_len(task->name);
+  const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+  std::optional<TaskSplit> dev;  // evaluated on; also gives ℓ for tasks outside the table
+  if (task != nullptr && (!args.no_eval || args.flops_seq_len <= 0)) {
+    dev = load_task_split(*task, args.data_dir, task->dev_split, tokenizer, model->config());
+  }
+  const double seq_len = args.flops_seq_len > 0 ? args.flops_seq_len : pruning_seq_len(*task, *dev);
 
   nlohmann::json record = {{"checkpoint", args.checkpoint},
                            {"task", args.task},
@@ -108,22 +106,10 @@ void run_prune(const PruneArgs& args) {
     record["sample_batches"] = args.sample_batches;
   } else {
     if (task == nullptr) fail("kprune prune: without --task, --sample-batches must be given");
-    if (head_kind == HeadKind::question_answering) {
-      fail("kprune prune: task {}: pass the sample set with --sample-batches", task->name);
-    }
-    const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
-    const std::vector<Example> train = read_examples(*task, args.data_dir, task->train_split);
-    const std::vector<Feature> features =
-        encode_examples(tokenizer, train, task->max_seq_len, model->config().type_vocab_size > 0);
-    const int64_t size = info.needs_labels ? kLabelledSamples
-                                           : sample_set_size(seq_len, args.num_tokens,
-                                                             static_cast<int64_t>(features.size()));
-    if (size < kSampleBatchSize) {
-      fail("kprune prune: the sample set has {} examples, fewer than one batch ({})", size,
-           kSampleBatchSize);
-    }
-    SampleSet set = make_sample_set(features, head_kind, size, args.seed, kSampleBatchSize,
-                                    model->config().pad_token_id);
+    const TaskSplit train =
+        load_task_split(*task, args.data_dir, task->train_split, tokenizer, model->config());
+    const int64_t size = pruning_sample_size(info, seq_len, args.num_tokens, train.size());
+    SampleSet set = make_pruning_sample_set(train, size, args.seed, model->config().pad_token_id);
     batches = std::move(set.batches);
     record["sample_indices"] = set.indices;
     record["sample_tokens"] = set.num_tokens;
@@ -151,12 +137,8 @@ void run_prune(const PruneArgs& args) {
   write_file_atomic(args.out + "/report.json", out.dump(1) + "\n");
 
   if (!args.no_eval) {
-    const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
-    const SplitData dev = read_split(*task, args.data_dir, task->dev_split);
-    const auto features = encode_examples(tokenizer, dev.examples, task->max_seq_len,
-                                          model->config().type_vocab_size > 0);
-    out["teacher_eval"] = eval_json(evaluate(*teacher, *task, features, 128, device));
-    out["pruned_eval"] = eval_json(evaluate(*model, *task, features, 128, device));
+    out["teacher_eval"] = eval_json(evaluate_task(*teacher, *dev, device));
+    out["pruned_eval"] = eval_json(evaluate_task(*model, *dev, device));
     write_file_atomic(args.out + "/report.json", out.dump(1) + "\n");
   }
   nlohmann::json summary = {{"pruner", report.pruner},

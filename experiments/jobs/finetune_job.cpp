@@ -1,0 +1,85 @@
+#include "experiments/jobs/finetune_job.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "experiments/jobs/task_data.h"
+#include "framework/model/device.h"
+#include "framework/train/teacher.h"
+#include "framework/util/sha256.h"
+
+namespace kprune::jobs {
+namespace {
+
+TeacherRecipe recipe_of(const Params& p, const TaskSpec& task, sweep::WorkerContext& context) {
+  TeacherRecipe recipe;
+  recipe.task = task.name;
+  recipe.data_dir = task_data_dir(task, context);
+  recipe.init_checkpoint = p.get_string("init_checkpoint", "");
+  recipe.cased = p.get_bool("cased", false);
+  if (recipe.init_checkpoint.empty()) recipe.vocab = random_init_vocab(recipe.data_dir, context);
+  recipe.model_type = p.get_string("model_type", recipe.model_type);
+  recipe.layers = p.get_int("layers", recipe.layers);
+  recipe.hidden = p.get_int("hidden", recipe.hidden);
+  recipe.heads = p.get_int("heads", recipe.heads);
+  recipe.ffn = p.get_int("ffn", recipe.ffn);
+  recipe.max_position = p.get_int("max_position", recipe.max_position);
+  if (p.has("dropout")) recipe.dropout = p.get_double("dropout", 0.1);
+  recipe.max_seq_len = p.get_int("max_seq_len", 0);
+  recipe.max_train_examples = p.get_int("max_train_examples", 0);
+  recipe.epochs = p.get_double("epochs", 0);
+  FinetuneOptions& o = recipe.options;
+  o.max_steps = p.get_int("steps", o.max_steps);
+  o.batch_size = p.get_int("batch_size", o.batch_size);
+  o.learning_rate = p.get_double("lr", o.learning_rate);
+  o.warmup_ratio = p.get_double("warmup", o.warmup_ratio);
+  o.weight_decay = p.get_double("weight_decay", o.weight_decay);
+  o.max_grad_norm = p.get_double("max_grad_norm", o.max_grad_norm);
+  o.eval_every = p.get_int("eval_every", o.eval_every);
+  o.seed = static_cast<uint64_t>(p.get_int("seed", 0));
+  o.device = parse_device(context.device);
+  return recipe;
+}
+
+sweep::JobResult run_finetune(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
+  const TaskSpec& task = find_task(required_param(spec.params, "task", "finetune"));
+  configure_threads(context.threads);
+  const TeacherRecipe recipe = recipe_of(spec.params, task, context);
+  const std::string out_dir = (std::filesystem::path(context.artifacts_dir) / spec.id).string();
+  std::filesystem::remove_all(out_dir);  // a failed earlier attempt may have left a checkpoint
+  const TeacherRun run = train_teacher(recipe, out_dir, context.log_stream());
+
+  sweep::JobResult result;
+  result.attrs["metric_name"] = task.main_metric;
+  result.attrs["checkpoint"] = out_dir;
+  result.attrs["checkpoint_sha256"] = sha256_file(out_dir + "/model.safetensors");
+  result.metrics = run.result.best.metrics;
+  result.times["train"] = run.result.train_seconds;
+  context.log_stream() << fmt::format("best dev step {}: {} = {:.2f}\n", run.result.best.step,
+                                      task.main_metric,
+                                      run.result.best.metrics.at(task.main_metric));
+  return result;
+}
+
+}  // namespace
+
+sweep::JobKind finetune_job_kind() {
+  return {"finetune",
+          {"task",          "model",
+           "tag",           "init_checkpoint",
+           "model_type",    "layers",
+           "hidden",        "heads",
+           "ffn",           "max_position",
+           "dropout",       "cased",
+           "steps",         "epochs",
+           "batch_size",    "lr",
+           "warmup",        "weight_decay",
+           "max_grad_norm", "eval_every",
+           "max_seq_len",   "max_train_examples",
+           "seed"},
+          {},
+          run_finetune};
+}
+
+}  // namespace kprune::jobs

@@ -1,0 +1,25 @@
+#pragma once
+// Where a job finds a task's data: the sweep's [data] table (not part of job ids, so moving the
+// data resumes the same jobs), with the CLI's defaults.
+#include <string>
+
+#include "framework/sweep/job.h"
+#include "framework/tasks/task.h"
+#include "framework/util/params.h"
+
+namespace kprune::jobs {
+
+// The [data] entry named like the task (`sst2`), else its family's (`glue`, `squad`,
+// `synthetic`), else ../shared/data/glue, ../shared/data/squad or <artifacts>/data. The
+// synthetic task is written there when missing (seed 0, 8000 train / 1000 dev, the bytes of
+// `kprune make-synthetic`), so a sweep on it needs no preparation.
+std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& context);
+
+// The vocab of a model trained from random init on data in `data_dir`: its vocab.txt when it
+// has one (the synthetic task), else the [data] entry `vocab`, else bert-base-uncased's.
+std::string random_init_vocab(const std::string& data_dir, const sweep::WorkerContext& context);
+
+// A parameter the job cannot run without; throws naming the job kind.
+std::string required_param(const Params& params, const std::string& key, const std::string& kind);
+
+}  // namespace kprune::jobs

@@ -1,0 +1,164 @@
+#include "framework/train/teacher.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "framework/model/checkpoint.h"
+#include "framework/model/encoder.h"
+#include "framework/tasks/evaluate.h"
+#include "framework/tasks/features.h"
+#include "framework/text/wordpiece_tokenizer.h"
+#include "framework/util/error.h"
+#include "framework/util/files.h"
+#include "framework/util/sha256.h"
+#include "framework/util/timer.h"
+#include "framework/util/version.h"
+
+namespace kprune {
+
+nlohmann::json random_init_config(const TeacherRecipe& recipe, const TaskSpec& task,
+                                  int64_t vocab_size) {
+  nlohmann::json config;
+  config["model_type"] = recipe.model_type;
+  config["vocab_size"] = vocab_size;
+  config["max_position_embeddings"] = recipe.max_position;
+  config["initializer_range"] = 0.02;
+  config["pad_token_id"] = 0;
+  const std::string head = task.head_kind == HeadKind::question_answering
+                               ? "QuestionAnswering"
+                               : "SequenceClassification";
+  if (recipe.model_type == "distilbert") {
+    config["architectures"] = {"DistilBertFor" + head};
+    config["dim"] = recipe.hidden;
+    config["n_layers"] = recipe.layers;
+    config["n_heads"] = recipe.heads;
+    config["hidden_dim"] = recipe.ffn;
+    config["activation"] = "gelu";
+    config["dropout"] = recipe.dropout.value_or(0.1);
+    config["attention_dropout"] = recipe.dropout.value_or(0.1);
+    config["seq_classif_dropout"] = recipe.dropout.value_or(0.2);
+    config["qa_dropout"] = recipe.dropout.value_or(0.1);
+    config["sinusoidal_pos_embds"] = false;
+  } else if (recipe.model_type == "bert") {
+    config["architectures"] = {"BertFor" + head};
+    config["hidden_size"] = recipe.hidden;
+    config["num_hidden_layers"] = recipe.layers;
+    config["num_attention_heads"] = recipe.heads;
+    config["intermediate_size"] = recipe.ffn;
+    config["hidden_act"] = "gelu";
+    config["hidden_dropout_prob"] = recipe.dropout.value_or(0.1);
+    config["attention_probs_dropout_prob"] = recipe.dropout.value_or(0.1);
+    config["type_vocab_size"] = 2;
+    config["layer_norm_eps"] = 1e-12;
+  } else {
+    fail("model type {}: expected bert or distilbert", recipe.model_type);
+  }
+  if (task.head_kind != HeadKind::question_answering) {
+    config["num_labels"] = task.num_labels;
+    nlohmann::json id2label = nlohmann::json::object();
+    for (int64_t i = 0; i < task.num_labels; ++i)
+      id2label[std::to_string(i)] = fmt::format("LABEL_{}", i);
+    config["id2label"] = id2label;
+    config["problem_type"] =
+        task.head_kind == HeadKind::regression ? "regression" : "single_label_classification";
+  }
+  return config;
+}
+
+TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir,
+                         std::ostream& log) {
+  const TaskSpec& task = find_task(recipe.task);
+  Stopwatch clock;
+  std::string vocab_path = recipe.vocab;
+  if (vocab_path.empty() && !recipe.init_checkpoint.empty())
+    vocab_path = recipe.init_checkpoint + "/vocab.txt";
+  if (vocab_path.empty())
+    fail("teacher for task {}: no vocab given and no init checkpoint", task.name);
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(vocab_path, !recipe.cased);
+
+  std::shared_ptr<EncoderModel> model;
+  FinetuneOptions options = recipe.options;
+  if (!recipe.init_checkpoint.empty()) {
+    model = load_checkpoint(recipe.init_checkpoint, torch::kCPU);
+    check_head_matches_task(model->config(), task, recipe.init_checkpoint);
+  } else {
+    const nlohmann::json config = random_init_config(recipe, task, tokenizer.vocab_size());
+    model = EncoderModel::random(EncoderConfig::from_json(config, "random init"), options.seed);
+  }
+  const bool token_types = model->config().type_vocab_size > 0;
+  options.pad_id = tokenizer.pad_id();
+  const int64_t max_len = recipe.max_seq_len > 0 ? recipe.max_seq_len : task.max_seq_len;
+
+  SplitData train_split = read_split(task, recipe.data_dir, task.train_split);
+  if (recipe.max_train_examples > 0 &&
+      static_cast<int64_t>(train_split.examples.size()) > recipe.max_train_examples) {
+    train_split.examples.resize(static_cast<size_t>(recipe.max_train_examples));
+  }
+  const SplitData dev_split = read_split(task, recipe.data_dir, task.dev_split);
+  const auto train = encode_examples(tokenizer, train_split.examples, max_len, token_types);
+  const auto dev = encode_examples(tokenizer, dev_split.examples, max_len, token_types);
+  if (recipe.epochs > 0) {
+    options.max_steps =
+        static_cast<int64_t>(std::ceil(recipe.epochs * static_cast<double>(train.size()) /
+                                       static_cast<double>(options.batch_size)));
+  }
+  log << fmt::format("[finetune {}] {} train / {} dev examples, {} parameters, device {}\n",
+                     task.name, train.size(), dev.size(), model->num_parameters(),
+                     options.device.str());
+  log.flush();
+
+  std::filesystem::create_directories(out_dir);
+  auto save_best = [&](const EncoderModel& best, const EvalRecord&) {
+    save_checkpoint(best, out_dir);
+  };
+  TeacherRun run;
+  run.result = finetune(*model, task, train, dev, options, save_best);
+
+  std::filesystem::copy_file(vocab_path, out_dir + "/vocab.txt",
+                             std::filesystem::copy_options::overwrite_existing);
+  write_file_atomic(out_dir + "/tokenizer_config.json",
+                    nlohmann::json{{"do_lower_case", !recipe.cased},
+                                   {"model_max_length", 512},
+                                   {"tokenizer_class", "BertTokenizer"}}
+                        .dump(2));
+
+  // How this teacher was made, so that any number measured on it can be traced back.
+  nlohmann::json& record = run.record;
+  record["code_version"] = code_version();
+  record["task"] = task.name;
+  record["init"] = recipe.init_checkpoint.empty() ? "random" : recipe.init_checkpoint;
+  record["data_files"] = nlohmann::json::object();
+  for (const SplitData* split : std::vector<const SplitData*>{&train_split, &dev_split}) {
+    record["data_files"][split->path] = sha256_file(split->path);
+  }
+  record["vocab"] = {{"path", vocab_path}, {"sha256", sha256_file(vocab_path)}};
+  record["recipe"] = {{"batch_size", options.batch_size},
+                      {"max_steps", options.max_steps},
+                      {"learning_rate", options.learning_rate},
+                      {"warmup_ratio", options.warmup_ratio},
+                      {"weight_decay", options.weight_decay},
+                      {"max_grad_norm", options.max_grad_norm},
+                      {"max_seq_len", max_len},
+                      {"seed", options.seed},
+                      {"train_examples", train.size()}};
+  const FinetuneResult& result = run.result;
+  record["steps"] = result.steps;
+  record["wall_time_s"] = clock.seconds();
+  record["train_time_s"] = result.train_seconds;
+  record["tokens_per_second"] = result.tokens_per_second;
+  record["final_train_loss"] = result.final_loss;
+  record["best"] = {{"step", result.best.step}, {"metrics", result.best.metrics}};
+  nlohmann::json history = nlohmann::json::array();
+  for (const EvalRecord& e : result.evaluations) {
+    history.push_back({{"step", e.step}, {"seconds", e.seconds}, {"metrics", e.metrics}});
+  }
+  record["evaluations"] = history;
+  write_file_atomic(out_dir + "/training.json", record.dump(2));
+  return run;
+}
+
+}  // namespace kprune
