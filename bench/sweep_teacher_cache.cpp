@@ -3,7 +3,7 @@
 // tokenized splits, its dev metrics and the sample set between jobs) vs five cold runs of one
 // job each (every run pays for them again). The teacher is trained once beforehand by a
 // finetune-only sweep.
-//   bench_sweep_teacher_cache [--task synthetic] [--pruner kprune] [--layers 2 --hidden 64
+//   bench_sweep_teacher_cache [--task synthetic] [--pruner magnitude] [--layers 2 --hidden 64
 //                              --heads 2 --ffn 256] [--steps 300]
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -33,8 +33,8 @@ double timed(const std::string& command) {
 
 std::map<std::string, std::string> parse_args(int argc, char** argv) {
   std::map<std::string, std::string> args = {
-      {"task", "synthetic"}, {"pruner", "kprune"}, {"layers", "2"}, {"hidden", "64"},
-      {"heads", "2"},        {"ffn", "256"},       {"steps", "300"}};
+      {"task", "synthetic"}, {"pruner", "magnitude"}, {"layers", "2"}, {"hidden", "64"},
+      {"heads", "2"},        {"ffn", "256"},          {"steps", "300"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = std::string(argv[i]).substr(2);
     if (std::string(argv[i]).rfind("--", 0) != 0 || args.count(key) == 0)
