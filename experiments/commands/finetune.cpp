@@ -13,6 +13,7 @@
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
 #include "framework/train/finetune.h"
+#include "framework/train/task_training.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
 #include "framework/util/sha256.h"
@@ -33,6 +34,7 @@ struct FinetuneArgs {
   int64_t layers = 4, hidden = 256, heads = 4, ffn = 1024, max_position = 512;
   std::optional<double> dropout;
   int64_t max_seq_len = 0;
+  int64_t doc_stride = 128;
   int64_t max_train_examples = 0;
   std::string device = "auto";
   int threads = 0;
@@ -106,26 +108,23 @@ void run_finetune(FinetuneArgs args) {
     const nlohmann::json config = random_init_config(args, task, tokenizer.vocab_size());
     model = EncoderModel::random(EncoderConfig::from_json(config, "random init"), args.options.seed);
   }
-  const bool token_types = model->config().type_vocab_size > 0;
   args.options.pad_id = tokenizer.pad_id();
-  const int64_t max_len = args.max_seq_len > 0 ? args.max_seq_len : task.max_seq_len;
-
-  SplitData train_split = read_split(task, args.data_dir, task.train_split);
-  if (args.max_train_examples > 0 &&
-      static_cast<int64_t>(train_split.examples.size()) > args.max_train_examples) {
-    train_split.examples.resize(static_cast<size_t>(args.max_train_examples));
-  }
-  const SplitData dev_split = read_split(task, args.data_dir, task.dev_split);
-  const auto train = encode_examples(tokenizer, train_split.examples, max_len, token_types);
-  const auto dev = encode_examples(tokenizer, dev_split.examples, max_len, token_types);
-  fmt::print(stderr, "[finetune {}] {} train / {} dev examples, {} parameters, device {}\n", task.name,
-             train.size(), dev.size(), model->num_parameters(), device.str());
+  const TaskTrainingData data = load_task_training_data(
+      task, args.data_dir, tokenizer, model->config(),
+      {args.max_seq_len, args.doc_stride, args.max_train_examples}, args.options);
+  const int64_t max_len = data.max_seq_len;
+  fmt::print(stderr,
+             "[finetune {}] {} train / {} dev examples ({} training features), {} parameters, "
+             "device {}\n",
+             task.name, data.train_examples, data.dev_examples, data.train_features,
+             model->num_parameters(), device.str());
 
   std::filesystem::create_directories(args.out_dir);
   auto save_best = [&](const EncoderModel& best, const EvalRecord&) {
     save_checkpoint(best, args.out_dir);
   };
-  const FinetuneResult result = finetune(*model, task, train, dev, args.options, save_best);
+  const FinetuneResult result =
+      finetune_on(*model, task, data.train, data.evaluate_dev, args.options, save_best);
 
   std::filesystem::copy_file(vocab_path, args.out_dir + "/vocab.txt",
                              std::filesystem::copy_options::overwrite_existing);
@@ -140,16 +139,14 @@ void run_finetune(FinetuneArgs args) {
   record["task"] = task.name;
   record["init"] = args.init_checkpoint.empty() ? "random" : args.init_checkpoint;
   record["data_files"] = nlohmann::json::object();
-  for (const SplitData* split : std::vector<const SplitData*>{&train_split, &dev_split}) {
-    record["data_files"][split->path] = sha256_file(split->path);
-  }
+  for (const std::string& path : data.files) record["data_files"][path] = sha256_file(path);
   record["vocab"] = {{"path", vocab_path}, {"sha256", sha256_file(vocab_path)}};
   const FinetuneOptions& o = args.options;
   record["recipe"] = {{"batch_size", o.batch_size},       {"max_steps", o.max_steps},
                       {"learning_rate", o.learning_rate}, {"warmup_ratio", o.warmup_ratio},
                       {"weight_decay", o.weight_decay},   {"max_grad_norm", o.max_grad_norm},
                       {"max_seq_len", max_len},           {"seed", o.seed},
-                      {"train_examples", train.size()}};
+                      {"train_examples", data.train_examples}};
   record["steps"] = result.steps;
   record["wall_time_s"] = clock.seconds();
   record["train_time_s"] = result.train_seconds;
@@ -175,7 +172,7 @@ void run_finetune(FinetuneArgs args) {
 void add_finetune_command(CLI::App& app) {
   auto args = std::make_shared<FinetuneArgs>();
   CLI::App* cmd = app.add_subcommand("finetune", "Fine-tune a teacher on a task (from a checkpoint or random init)");
-  cmd->add_option("--task", args->task, "Task name (sst2, mrpc, stsb, qqp, ..., synthetic)")->required();
+  cmd->add_option("--task", args->task, "Task name (sst2, mrpc, stsb, qqp, ..., synthetic, squad, squad_v2)")->required();
   cmd->add_option("--data-dir", args->data_dir, "Folder holding <TaskDir>/{train,dev}.tsv")->capture_default_str();
   cmd->add_option("--out", args->out_dir, "Output checkpoint directory (best dev checkpoint, HF layout)")->required();
   cmd->add_option("--init-checkpoint", args->init_checkpoint, "Start from this HF checkpoint directory (default: random init)");
@@ -197,7 +194,8 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--seed", args->options.seed, "Random seed (init, shuffling, dropout)")->capture_default_str();
   cmd->add_option("--eval-every", args->options.eval_every, "Steps between dev evaluations")->capture_default_str();
   cmd->add_option("--max-seq-len", args->max_seq_len, "Truncation length (default: the task's)");
-  cmd->add_option("--max-train-examples", args->max_train_examples, "Use only the first N training examples");
+  cmd->add_option("--doc-stride", args->doc_stride, "QA: context tokens shared by consecutive windows")->capture_default_str();
+  cmd->add_option("--max-train-examples", args->max_train_examples, "Use only the first N training examples (QA: questions)");
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Intra-op threads (0: all cores)")->capture_default_str();
   cmd->callback([args] { run_finetune(*args); });

@@ -17,15 +17,18 @@ struct Candidate {
 };
 
 // Indices of the `count` largest values, largest first (ties: the later index first, as
-// np.argsort(...)[::-1] does with a stable sort).
+// np.argsort(...)[::-1] does with a stable sort). A partial sort: only `count` are ordered.
 std::vector<int64_t> top_indices(const std::vector<double>& values, int64_t length, int64_t count) {
   std::vector<int64_t> order(static_cast<size_t>(length));
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return values[static_cast<size_t>(a)] < values[static_cast<size_t>(b)];
-  });
-  std::reverse(order.begin(), order.end());
-  if (static_cast<int64_t>(order.size()) > count) order.resize(static_cast<size_t>(count));
+  const auto kept = std::min(order.size(), static_cast<size_t>(std::max<int64_t>(count, 0)));
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(),
+                    [&](int64_t a, int64_t b) {
+                      const double x = values[static_cast<size_t>(a)];
+                      const double y = values[static_cast<size_t>(b)];
+                      return x > y || (x == y && a > b);
+                    });
+  order.resize(kept);
   return order;
 }
 
@@ -41,8 +44,9 @@ void add_candidates(const SquadFeature& feature, const std::vector<double>& star
   const Candidate null{0, 0, starts[0], ends[0], true};
   if (!min_null || null.score() < min_null->score()) min_null = null;
   const auto& offsets = feature.context_offsets;
+  const std::vector<int64_t> best_ends = top_indices(ends, length, options.n_best);
   for (const int64_t start : top_indices(starts, length, options.n_best)) {
-    for (const int64_t end : top_indices(ends, length, options.n_best)) {
+    for (const int64_t end : best_ends) {
       const auto& start_offset = offsets[static_cast<size_t>(start)];
       const auto& end_offset = offsets[static_cast<size_t>(end)];
       if (start_offset == kNoContextOffset || end_offset == kNoContextOffset) continue;

@@ -62,4 +62,36 @@ SquadEvalResult evaluate_squad(EncoderModel& model, const SquadDataset& dataset,
   return result;
 }
 
+SquadDecodeOptions squad_decode_options(const TaskSpec& task, const SquadDataset& dataset) {
+  SquadDecodeOptions options;
+  options.version_2 = task.name == "squad_v2" || dataset.has_unanswerable();
+  return options;
+}
+
+std::map<std::string, double> squad_metric_values(const SquadScores& scores) {
+  std::map<std::string, double> values;
+  const nlohmann::ordered_json json = scores.to_json();
+  for (auto it = json.begin(); it != json.end(); ++it) {
+    const std::string& name = it.key();
+    if (name.find("total") == std::string::npos && name.find("thresh") == std::string::npos) {
+      values[name] = it.value().get<double>();
+    }
+  }
+  return values;
+}
+
+nlohmann::ordered_json squad_predictions_json(const std::vector<SquadPrediction>& predictions) {
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const SquadPrediction& prediction : predictions) json[prediction.id] = prediction.text;
+  return json;
+}
+
+nlohmann::ordered_json squad_null_odds_json(const std::vector<SquadPrediction>& predictions) {
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const SquadPrediction& prediction : predictions) {
+    json[prediction.id] = prediction.null_score_diff;
+  }
+  return json;
+}
+
 }  // namespace kprune

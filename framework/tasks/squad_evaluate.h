@@ -3,6 +3,9 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "framework/model/encoder.h"
@@ -10,6 +13,7 @@
 #include "framework/tasks/squad_decode.h"
 #include "framework/tasks/squad_features.h"
 #include "framework/tasks/squad_metrics.h"
+#include "framework/tasks/task.h"
 
 namespace kprune {
 
@@ -29,5 +33,18 @@ SquadEvalResult evaluate_squad(EncoderModel& model, const SquadDataset& dataset,
                                const std::vector<SquadFeature>& features,
                                const SquadDecodeOptions& decode = {}, int64_t batch_size = 32,
                                torch::Device device = torch::kCPU);
+
+// The decoding of `task` on `dataset`: with the v2 null answer for squad_v2 or when some question
+// is unanswerable.
+SquadDecodeOptions squad_decode_options(const TaskSpec& task, const SquadDataset& dataset);
+
+// The scores as metrics by name (x100): exact, f1 and, when present, the official script's
+// HasAns_*/NoAns_*/best_* scores; counts and thresholds are left out.
+std::map<std::string, double> squad_metric_values(const SquadScores& scores);
+
+// The official predictions file {question id: answer text} and the v2 no-answer file
+// {question id: null score - best span score}, in question order.
+nlohmann::ordered_json squad_predictions_json(const std::vector<SquadPrediction>& predictions);
+nlohmann::ordered_json squad_null_odds_json(const std::vector<SquadPrediction>& predictions);
 
 }  // namespace kprune

@@ -48,8 +48,9 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(EncoderModel& model,
   }
   auto base = torch::optim::AdamWOptions(options.learning_rate).eps(options.adam_epsilon);
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                 torch::optim::AdamWOptions(base).weight_decay(options.weight_decay)));
+  groups.emplace_back(decay,
+                      std::make_unique<torch::optim::AdamWOptions>(
+                          torch::optim::AdamWOptions(base).weight_decay(options.weight_decay)));
   groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
                                     torch::optim::AdamWOptions(base).weight_decay(0.0)));
   return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
@@ -63,10 +64,10 @@ void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
 
 }  // namespace
 
-FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::vector<Feature>& train,
-                        const std::vector<Feature>& dev, const FinetuneOptions& options,
-                        const BestModelCallback& on_best) {
-  if (train.empty()) fail("finetune: the training set of task {} is empty", task.name);
+FinetuneResult finetune_on(EncoderModel& model, const TaskSpec& task, const TrainingSet& train,
+                           const DevEvaluator& evaluate_dev, const FinetuneOptions& options,
+                           const BestModelCallback& on_best) {
+  if (train.size <= 0) fail("finetune: the training set of task {} is empty", task.name);
   if (options.batch_size <= 0 || options.max_steps <= 0) {
     fail("finetune: batch_size and max_steps must be positive (got {} and {})", options.batch_size,
          options.max_steps);
@@ -74,8 +75,8 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
   torch::manual_seed(options.seed);
   model.to(options.device);
   auto optimizer = make_optimizer(model, options);
-  const auto warmup_steps = static_cast<int64_t>(std::llround(options.warmup_ratio *
-                                                              static_cast<double>(options.max_steps)));
+  const auto warmup_steps = static_cast<int64_t>(
+      std::llround(options.warmup_ratio * static_cast<double>(options.max_steps)));
 
   FinetuneResult result;
   result.best.metrics[task.main_metric] = -INFINITY;
@@ -90,12 +91,17 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
   double loss_weight = 0;
 
   auto evaluate_now = [&](int64_t step) {
-    EvalResult eval = evaluate(model, task, dev, options.eval_batch_size, options.device);
-    EvalRecord record{step, clock.seconds(), eval.metrics};
+    const std::map<std::string, double> metrics = evaluate_dev(model);
+    const auto main = metrics.find(task.main_metric);
+    if (main == metrics.end()) {
+      fail("finetune {}: the dev evaluation has no {} (the main metric)", task.name,
+           task.main_metric);
+    }
+    EvalRecord record{step, clock.seconds(), metrics};
     result.evaluations.push_back(record);
-    const double value = eval.metrics.at(task.main_metric);
+    const double value = main->second;
     std::string shown;
-    for (const auto& [name, metric] : eval.metrics) shown += fmt::format(" {} {:.2f}", name, metric);
+    for (const auto& [name, metric] : metrics) shown += fmt::format(" {} {:.2f}", name, metric);
     fmt::print(stderr, "[finetune {}] step {} dev{}\n", task.name, step, shown);
     if (value > result.best.metrics.at(task.main_metric)) {
       result.best = record;
@@ -107,16 +113,17 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
   for (int64_t step = 0; step < options.max_steps; ++step) {
     Stopwatch step_clock;
     if (cursor + static_cast<size_t>(options.batch_size) > order.size()) {
-      order = seeded_permutation(static_cast<int64_t>(train.size()), options.seed * 1000003 + epoch++);
+      order = seeded_permutation(train.size, options.seed * 1000003 + epoch++);
       cursor = 0;
     }
-    std::vector<const Feature*> members;
     const size_t end = std::min(order.size(), cursor + static_cast<size_t>(options.batch_size));
-    for (; cursor < end; ++cursor) members.push_back(&train[static_cast<size_t>(order[cursor])]);
-    const Batch batch = collate(members, task.head_kind, options.pad_id).to(options.device);
+    const std::vector<int64_t> members(order.begin() + static_cast<std::ptrdiff_t>(cursor),
+                                       order.begin() + static_cast<std::ptrdiff_t>(end));
+    cursor = end;
+    const Batch batch = train.collate(members).to(options.device);
 
-    set_learning_rate(*optimizer, options.learning_rate *
-                                      linear_schedule(step, warmup_steps, options.max_steps));
+    set_learning_rate(
+        *optimizer, options.learning_rate * linear_schedule(step, warmup_steps, options.max_steps));
     optimizer->zero_grad();
     const ModelOutput output = model.forward(batch);
     const torch::Tensor loss = supervised_loss(output, batch, task.head_kind);
@@ -136,11 +143,13 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
     trained_tokens += batch.attention_mask.sum().item<int64_t>();
     train_only_seconds += step_clock.seconds();
     result.final_loss = loss_average / loss_weight;
-    result.tokens_per_second = static_cast<double>(trained_tokens) / std::max(train_only_seconds, 1e-9);
+    result.tokens_per_second =
+        static_cast<double>(trained_tokens) / std::max(train_only_seconds, 1e-9);
     progress.update(step + 1, fmt::format("loss {:.4f}  {:.0f} tok/s", result.final_loss,
                                           result.tokens_per_second));
     const bool last = step + 1 == options.max_steps;
-    if (!dev.empty() && (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))) {
+    if (evaluate_dev &&
+        (last || (options.eval_every > 0 && (step + 1) % options.eval_every == 0))) {
       evaluate_now(step + 1);
     }
   }
@@ -148,6 +157,26 @@ FinetuneResult finetune(EncoderModel& model, const TaskSpec& task, const std::ve
   result.train_seconds = clock.seconds();
   model.eval();
   return result;
+}
+
+FinetuneResult finetune(EncoderModel& model, const TaskSpec& task,
+                        const std::vector<Feature>& train, const std::vector<Feature>& dev,
+                        const FinetuneOptions& options, const BestModelCallback& on_best) {
+  const TrainingSet training{static_cast<int64_t>(train.size()),
+                             [&](const std::vector<int64_t>& indices) {
+                               std::vector<const Feature*> members;
+                               for (const int64_t i : indices) {
+                                 members.push_back(&train[static_cast<size_t>(i)]);
+                               }
+                               return collate(members, task.head_kind, options.pad_id);
+                             }};
+  DevEvaluator evaluate_dev;
+  if (!dev.empty()) {
+    evaluate_dev = [&](EncoderModel& current) {
+      return evaluate(current, task, dev, options.eval_batch_size, options.device).metrics;
+    };
+  }
+  return finetune_on(model, task, training, evaluate_dev, options, on_best);
 }
 
 }  // namespace kprune
