@@ -13,6 +13,7 @@
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
 #include "framework/train/finetune.h"
+#include "framework/train/init_checkpoint.h"
 #include "framework/train/task_training.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
@@ -102,8 +103,7 @@ void run_finetune(FinetuneArgs args) {
 
   std::shared_ptr<EncoderModel> model;
   if (!args.init_checkpoint.empty()) {
-    model = load_checkpoint(args.init_checkpoint, torch::kCPU);
-    check_head_matches_task(model->config(), task, args.init_checkpoint);
+    model = load_init_checkpoint(args.init_checkpoint, task, args.options.seed);
   } else {
     const nlohmann::json config = random_init_config(args, task, tokenizer.vocab_size());
     model = EncoderModel::random(EncoderConfig::from_json(config, "random init"), args.options.seed);

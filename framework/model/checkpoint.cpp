@@ -97,15 +97,20 @@ void adapt_head_to_tensors(EncoderConfig& config,
   }
 }
 
-}  // namespace
+struct LoadedFiles {
+  std::string config_path, weights_path;
+  EncoderConfig config;
+  std::map<std::string, torch::Tensor> tensors;
+};
 
-std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Device device) {
+LoadedFiles read_checkpoint_files(const std::string& dir) {
   const fs::path root(dir);
   if (!fs::is_directory(root)) fail("checkpoint '{}': not a directory", dir);
-  const std::string config_path = (root / "config.json").string();
-  const std::string weights_path = (root / "model.safetensors").string();
-  if (!fs::exists(config_path)) fail("checkpoint '{}': missing config.json", dir);
-  if (!fs::exists(weights_path)) {
+  LoadedFiles files;
+  files.config_path = (root / "config.json").string();
+  files.weights_path = (root / "model.safetensors").string();
+  if (!fs::exists(files.config_path)) fail("checkpoint '{}': missing config.json", dir);
+  if (!fs::exists(files.weights_path)) {
     if (fs::exists(root / "pytorch_model.bin")) {
       fail(
           "checkpoint '{}': only pytorch_model.bin is present; kprune reads model.safetensors "
@@ -114,18 +119,26 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Dev
     }
     fail("checkpoint '{}': missing model.safetensors", dir);
   }
-  EncoderConfig config = EncoderConfig::from_json_file(config_path);
-  std::map<std::string, torch::Tensor> tensors = load_safetensors(weights_path);
-  adapt_head_to_tensors(config, tensors, weights_path);
+  files.config = EncoderConfig::from_json_file(files.config_path);
+  files.tensors = load_safetensors(files.weights_path);
+  return files;
+}
 
-  auto model = std::make_shared<EncoderModel>(config);
+// Copies the checkpoint's tensors into `model` by HF name. Names in `fresh` keep the model's
+// values (a file tensor of that name is dropped); names in `optional` may be absent.
+void copy_tensors(EncoderModel& model, const LoadedFiles& files,
+                  const std::set<std::string>& fresh = {},
+                  const std::set<std::string>& optional = {}) {
+  const EncoderConfig& config = model.config();
   std::vector<std::string> problems;
-  std::set<std::string> used;
+  std::set<std::string> used = fresh;
   {
     torch::NoGradGuard no_grad;
-    for (HfTensor& expected : hf_tensors(*model)) {
-      auto found = tensors.find(expected.name);
-      if (found == tensors.end()) {
+    for (HfTensor& expected : hf_tensors(model)) {
+      if (fresh.count(expected.name) != 0) continue;
+      auto found = files.tensors.find(expected.name);
+      if (found == files.tensors.end()) {
+        if (optional.count(expected.name) != 0) continue;
         problems.push_back(fmt::format("missing tensor '{}' (expected shape {})", expected.name,
                                        shape_string(expected.tensor.sizes())));
         continue;
@@ -146,21 +159,70 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Dev
     }
   }
   const auto& ignored = model_family(config.model_type).names.ignored_prefixes;
-  for (const auto& [name, tensor] : tensors) {
+  for (const auto& [name, tensor] : files.tensors) {
     if (used.count(name) != 0) continue;
     bool harmless = false;
     for (const auto& prefix : ignored) harmless = harmless || starts_with(name, prefix);
     if (harmless) {
-      spdlog::debug("{}: ignoring tensor '{}' (not used by kprune)", weights_path, name);
+      spdlog::debug("{}: ignoring tensor '{}' (not used by kprune)", files.weights_path, name);
     } else {
       problems.push_back(
           fmt::format("unexpected tensor '{}' with shape {}", name, shape_string(tensor.sizes())));
     }
   }
   if (!problems.empty()) {
-    fail("{}: does not match {} (a {} model with {} layers): {}", weights_path, config_path,
-         config.model_type, config.num_layers, fmt::join(problems, "; "));
+    fail("{}: does not match {} (a {} model with {} layers): {}", files.weights_path,
+         files.config_path, config.model_type, config.num_layers, fmt::join(problems, "; "));
   }
+}
+
+}  // namespace
+
+std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Device device) {
+  LoadedFiles files = read_checkpoint_files(dir);
+  adapt_head_to_tensors(files.config, files.tensors, files.weights_path);
+  auto model = std::make_shared<EncoderModel>(files.config);
+  copy_tensors(*model, files);
+  model->eval();
+  model->to(device);
+  return model;
+}
+
+bool is_pretrained_encoder_checkpoint(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "config.json").string();
+  if (!fs::exists(path)) fail("checkpoint '{}': missing config.json", dir);
+  const nlohmann::json json = read_json_file(path);
+  if (!json.contains("architectures") || !json.at("architectures").is_array()) return false;
+  for (const auto& name : json.at("architectures")) {
+    const std::string text = name.is_string() ? name.get<std::string>() : "";
+    for (const char* suffix : {"ForMaskedLM", "ForPreTraining", "Model"}) {
+      const std::string tail(suffix);
+      if (text.size() >= tail.size() &&
+          text.compare(text.size() - tail.size(), tail.size(), tail) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::shared_ptr<EncoderModel> load_encoder_checkpoint(const std::string& dir, HeadKind kind,
+                                                      int64_t num_labels, uint64_t seed,
+                                                      torch::Device device) {
+  LoadedFiles files = read_checkpoint_files(dir);
+  files.config.head_kind = kind;
+  files.config.num_labels = num_labels;
+  auto model = EncoderModel::random(files.config, seed);
+  const FamilyWeightNames& names = model_family(files.config.model_type).names;
+  std::set<std::string> fresh, optional;
+  for (const std::string& prefix : {names.classifier, names.qa_outputs}) {
+    fresh.insert(prefix + ".weight");
+    fresh.insert(prefix + ".bias");
+  }
+  // HF keeps a pretrained pooler (BertForPreTraining has one) and initialises it otherwise.
+  optional.insert(names.pre_classifier + ".weight");
+  optional.insert(names.pre_classifier + ".bias");
+  copy_tensors(*model, files, fresh, optional);
   model->eval();
   model->to(device);
   return model;

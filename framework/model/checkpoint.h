@@ -18,6 +18,18 @@ namespace kprune {
 std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir,
                                               torch::Device device = torch::kCPU);
 
+// True when DIR/config.json names a pretraining architecture (XForMaskedLM, XForPreTraining,
+// XModel): an encoder without a task head, such as `kprune pretrain` writes.
+bool is_pretrained_encoder_checkpoint(const std::string& dir);
+
+// The encoder of a pretrained checkpoint under a fresh task head of `kind` with `num_labels`:
+// every encoder tensor must be present; a pooler / pre_classifier is taken when present (as HF
+// does) and initialised otherwise; the classifier is HF-initialised from `seed`, whatever the
+// checkpoint holds; MLM-head tensors are dropped. Float32, eval mode, on `device`.
+std::shared_ptr<EncoderModel> load_encoder_checkpoint(const std::string& dir, HeadKind kind,
+                                                      int64_t num_labels, uint64_t seed,
+                                                      torch::Device device = torch::kCPU);
+
 // config.json (with per-layer counts when pruned) + model.safetensors (F32, physically
 // smaller tensors; an LN-only sublayer has only its LayerNorm tensors). Creates DIR.
 void save_checkpoint(const EncoderModel& model, const std::string& dir);

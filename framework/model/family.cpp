@@ -40,6 +40,8 @@ ModelFamily bert_family() {
                   "classifier",
                   "qa_outputs",
                   {"bert.embeddings.position_ids", "cls.", "bert.pooler.", "vocab_"}};
+  family.mlm = {"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+                "cls.predictions.bias"};
   family.has_token_types = true;
   family.pre_classifier_tanh = true;
   family.attention_output_dropout = true;
@@ -78,6 +80,7 @@ ModelFamily distilbert_family() {
                   "classifier",
                   "qa_outputs",
                   {"distilbert.embeddings.position_ids", "vocab_"}};
+  family.mlm = {"vocab_transform", "vocab_layer_norm", "vocab_projector.bias"};
   family.has_token_types = false;
   family.pre_classifier_tanh = false;
   family.attention_output_dropout = false;

@@ -29,11 +29,20 @@ struct FamilyWeightNames {
   std::vector<std::string> ignored_prefixes;
 };
 
+// HF names of the masked-language-model head (XForMaskedLM). The decoder weight is tied to the
+// word embeddings and, as in HF safetensors files, not stored.
+struct FamilyMlmNames {
+  std::string transform;  // dense [d, d] + bias, followed by GELU
+  std::string norm;       // LayerNorm weight/bias [d]
+  std::string bias;       // full tensor name of the output bias [V]
+};
+
 struct ModelFamily {
   std::string model_type;           // HF model_type
   std::string architecture_prefix;  // "Bert" -> BertForSequenceClassification
   FamilyConfigKeys keys;
   FamilyWeightNames names;
+  FamilyMlmNames mlm;
   bool has_token_types = true;
   // Classification head on [CLS]: BERT pooler (dense + tanh) or DistilBERT (dense + ReLU).
   bool pre_classifier_tanh = true;

@@ -1,0 +1,70 @@
+#include "framework/model/mlm_head.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <filesystem>
+
+#include "framework/model/checkpoint.h"
+#include "framework/model/family.h"
+#include "framework/model/safetensors.h"
+#include "framework/util/files.h"
+
+namespace kprune {
+
+MlmHead::MlmHead(const EncoderConfig& config, uint64_t seed)
+    : model_type_(config.model_type),
+      hidden_size_(config.hidden_size),
+      layer_norm_eps_(config.layer_norm_eps) {
+  const int64_t d = config.hidden_size;
+  auto generator = at::detail::createCPUGenerator(seed);
+  transform_weight_ = register_parameter(
+      "transform_weight", torch::empty({d, d}).normal_(0.0, config.initializer_range, generator));
+  transform_bias_ = register_parameter("transform_bias", torch::zeros({d}));
+  norm_weight_ = register_parameter("norm_weight", torch::ones({d}));
+  norm_bias_ = register_parameter("norm_bias", torch::zeros({d}));
+  output_bias_ = register_parameter("output_bias", torch::zeros({config.vocab_size}));
+}
+
+torch::Tensor MlmHead::forward(const torch::Tensor& hidden,
+                               const torch::Tensor& word_embeddings) const {
+  torch::Tensor x = torch::gelu(torch::linear(hidden, transform_weight_, transform_bias_));
+  x = torch::layer_norm(x, {hidden_size_}, norm_weight_, norm_bias_, layer_norm_eps_);
+  return torch::linear(x, word_embeddings, output_bias_);  // [N, V]
+}
+
+std::map<std::string, torch::Tensor> MlmHead::hf_state_dict() const {
+  const FamilyMlmNames& names = model_family(model_type_).mlm;
+  auto copy = [](const torch::Tensor& t) {
+    return t.detach().to(torch::kCPU, torch::kFloat32, false, /*copy=*/true).contiguous();
+  };
+  return {{names.transform + ".weight", copy(transform_weight_)},
+          {names.transform + ".bias", copy(transform_bias_)},
+          {names.norm + ".weight", copy(norm_weight_)},
+          {names.norm + ".bias", copy(norm_bias_)},
+          {names.bias, copy(output_bias_)}};
+}
+
+void save_mlm_checkpoint(const EncoderModel& encoder, const MlmHead& head, const std::string& dir) {
+  const EncoderConfig& config = encoder.config();
+  const ModelFamily& family = model_family(config.model_type);
+  std::map<std::string, torch::Tensor> tensors;
+  for (auto& [name, tensor] : hf_state_dict(encoder)) {
+    // The sequence head exists in EncoderModel only; pretraining never trains it.
+    const bool task_head = name.rfind(family.names.pre_classifier + ".", 0) == 0 ||
+                           name.rfind(family.names.classifier + ".", 0) == 0 ||
+                           name.rfind(family.names.qa_outputs + ".", 0) == 0;
+    if (!task_head) tensors.emplace(name, tensor);
+  }
+  for (auto& [name, tensor] : head.hf_state_dict()) tensors.emplace(name, tensor);
+
+  nlohmann::json json = config.to_json(/*plain_hf=*/true);
+  json["architectures"] = {family.architecture_prefix + "ForMaskedLM"};
+  json["tie_word_embeddings"] = true;
+  for (const char* key : {"id2label", "label2id", "problem_type"}) json.erase(key);
+  std::filesystem::create_directories(dir);
+  save_safetensors((std::filesystem::path(dir) / "model.safetensors").string(), tensors,
+                   {{"format", "pt"}});
+  write_file_atomic((std::filesystem::path(dir) / "config.json").string(), json.dump(2) + "\n");
+}
+
+}  // namespace kprune

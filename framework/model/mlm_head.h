@@ -1,0 +1,42 @@
+#pragma once
+// The masked-language-model head of BERT / DistilBERT (HF XForMaskedLM): dense + GELU +
+// LayerNorm, then a decoder tied to the word embeddings plus an output bias.
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "framework/model/config.h"
+#include "framework/model/encoder.h"
+
+namespace kprune {
+
+class MlmHead : public torch::nn::Module {
+ public:
+  // HF initialisation: dense ~ normal(0, initializer_range), biases 0, LayerNorm 1/0.
+  // Deterministic for a seed (own CPU generator).
+  MlmHead(const EncoderConfig& config, uint64_t seed);
+
+  // hidden [N, d] (the encoder output at the positions to predict), word_embeddings [V, d]
+  // -> logits [N, V].
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& word_embeddings) const;
+
+  // The head's tensors by HF name (FamilyMlmNames), F32 CPU copies; no decoder weight (tied).
+  std::map<std::string, torch::Tensor> hf_state_dict() const;
+
+ private:
+  std::string model_type_;
+  int64_t hidden_size_;
+  double layer_norm_eps_;
+  torch::Tensor transform_weight_, transform_bias_;  // [d, d], [d]
+  torch::Tensor norm_weight_, norm_bias_;            // [d]
+  torch::Tensor output_bias_;                        // [V]
+};
+
+// An HF XForMaskedLM checkpoint in DIR (created): config.json naming that architecture, and
+// model.safetensors with the encoder (no pooler or classifier: pretraining has none) and the
+// MLM head. `finetune --init-checkpoint DIR` starts from it with a fresh task head.
+void save_mlm_checkpoint(const EncoderModel& encoder, const MlmHead& head, const std::string& dir);
+
+}  // namespace kprune
