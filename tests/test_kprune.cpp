@@ -1,5 +1,5 @@
-// K-prune: REF against the official implementation (kprune-oracle fixtures) and the invariants
-// 6-13 of algorithms.md section 9 on tiny float64 models.
+// K-prune: REF against the official implementation (kprune-oracle fixtures), the invariants
+// 6-13 of algorithms.md section 9 on tiny float64 models, and where REF and CLEAN differ (4.9).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -341,6 +341,61 @@ TEST(KpruneInvariants, PredictiveKnowledgeVanishesAtIterationZero) {  // invaria
       }
     }
   }
+}
+
+// Invariant 13 on a hand-computed 2-class example, T = 2: row 0 has z = (1, 0), p = (0.8, 0.2),
+// so q = softmax(z / 2) = (0.6224593312, 0.3775406688) and KL(p‖q) = 0.0736745606; row 1 has
+// q = p = (0.5, 0.5), KL 0. Batchmean times T²: 4 · 0.0736745606 / 2. (The reverse direction
+// KL(q‖p) would give 0.1673574660.) Gradient: ∂ℓ/∂z_0c = T / B · (q_c − p_c).
+TEST(KpruneInvariants, DistillationLossMatchesAHandComputedExample) {
+  const auto logits =
+      torch::tensor({1.0, 0.0, 0.0, 0.0}, torch::kFloat64).reshape({2, 2}).requires_grad_(true);
+  const auto teacher = torch::tensor({0.8, 0.2, 0.5, 0.5}, torch::kFloat64).reshape({2, 2});
+  const auto loss = distillation_kl(logits, teacher, 2.0);
+  EXPECT_NEAR(loss.item<double>(), 0.14734912128383754, 1e-15);
+  const auto grad = torch::autograd::grad({loss}, {logits})[0];
+  // Raising the under-predicted class lowers the loss: negative gradient on z_00, positive on z_01.
+  EXPECT_NEAR(grad[0][0].item<double>(), -0.17754066879814545, 1e-15);
+  EXPECT_NEAR(grad[0][1].item<double>(), 0.17754066879814545, 1e-15);
+  EXPECT_NEAR(grad[1].abs().max().item<double>(), 0.0, 1e-15);  // teacher = student
+}
+
+// 4.9 Q6: REF does not tune an FFN sublayer that keeps every neuron (an MHA that keeps every
+// head is still tuned); CLEAN tunes both. For classification REF and CLEAN otherwise make the
+// same decisions here (no ties, budget not on a float32 boundary), so up to the first such FFN
+// both runs agree on masks and tuned weights, and at it REF leaves the weight as it was.
+TEST(KpruneRefQuirks, FfnKeepingEveryNeuronIsTunedOnlyInClean) {
+  const auto config = testing::tiny_config();
+  const auto batches = tiny_batches(8);
+  // A case (found by search) whose FFN 0 keeps every neuron in REF.
+  auto original = testing::tiny_model(config, 20);
+  const double reduction = 0.1;
+  auto ref = original->clone(), clean = original->clone();
+  std::vector<KpruneStep> ref_steps, clean_steps;
+  run_kprune(*ref, batches, tiny_options(reduction, SelectionMode::ref, HeadKind::classification),
+             &ref_steps);
+  run_kprune(*clean, batches,
+             tiny_options(reduction, SelectionMode::clean, HeadKind::classification), &clean_steps);
+  // Every REF decision follows Q6.
+  for (const KpruneStep& step : ref_steps) {
+    const bool all = std::all_of(step.keep.begin(), step.keep.end(), [](bool k) { return k; });
+    const bool none = std::none_of(step.keep.begin(), step.keep.end(), [](bool k) { return k; });
+    const std::string expected = none                       ? "skipped: sublayer removed"
+                                 : all && step.sublayer % 2 ? "skipped: no neuron pruned"
+                                                            : "applied";
+    EXPECT_EQ(step.tuning, expected) << "sublayer " << step.sublayer;
+  }
+  const int64_t ffn = 1;
+  ASSERT_EQ(ref_steps[ffn].tuning, "skipped: no neuron pruned");
+  ASSERT_EQ(ref_steps[0].keep, clean_steps[0].keep);
+  ASSERT_EQ(ref_steps[ffn].keep, clean_steps[ffn].keep);
+  const auto a = ref->sublayer(0).out_weight(), b = clean->sublayer(0).out_weight();
+  EXPECT_LT(((a - b).norm() / b.norm()).item<double>(), 1e-9);
+  EXPECT_EQ(clean_steps[ffn].tuning, "applied");
+  EXPECT_TRUE(torch::equal(ref->sublayer(ffn).out_weight(), original->sublayer(ffn).out_weight()));
+  // The tuned MHA 0 moved the FFN's input, so CLEAN's least squares moves its weight.
+  const auto moved = clean->sublayer(ffn).out_weight() - original->sublayer(ffn).out_weight();
+  EXPECT_GT(moved.norm().item<double>(), 1e-6);
 }
 
 TEST(KpruneInvariants, OneShotIsOneGlobalSelection) {

@@ -103,6 +103,23 @@ TEST(RunPruner, RejectsBadInput) {
   EXPECT_NE(error_of([&] { find_pruner("kwonn"); }).find("kwon-notune"), std::string::npos);
 }
 
+// Every registered pruner refuses a model whose head is not the task's, naming both kinds.
+TEST(RunPruner, RejectsAHeadThatDoesNotMatchTheTask) {
+  auto qa_model =
+      testing::tiny_model(testing::tiny_config("bert", HeadKind::question_answering), 1);
+  const std::vector<Batch> batches = {testing::tiny_batch({4, 6}, 6, 2)};
+  PruneInput input;
+  input.sample_batches = &batches;
+  input.flops_reduction = 0.5;
+  input.flops_seq_len = 12;
+  input.head_kind = HeadKind::classification;
+  for (const PrunerInfo& info : pruner_registry()) {
+    const std::string message = error_of([&] { run_pruner(info.name, *qa_model, input); });
+    EXPECT_NE(message.find("question_answering head"), std::string::npos) << info.name << message;
+    EXPECT_NE(message.find("needs classification"), std::string::npos) << info.name << message;
+  }
+}
+
 // The saved checkpoint of `kwon mode=ref` reproduces the official tuned (masked) model's logits.
 TEST(PrunedCheckpoint, KwonRefReloadedGivesTheOfficialTunedLogits) {
   torch::set_num_threads(1);

@@ -23,9 +23,14 @@ KpruneOptions KpruneOptions::from_params(const Params& params) {
   return options;
 }
 
-namespace {
+torch::Tensor distillation_kl(const torch::Tensor& logits, const torch::Tensor& teacher_probs,
+                              double temperature) {
+  const double t = temperature;
+  const auto log_q = torch::log_softmax(logits / t, 1);
+  return torch::kl_div(log_q, teacher_probs, at::Reduction::Sum) / logits.size(0) * (t * t);
+}
 
-using torch::indexing::Slice;
+namespace {
 
 // Parameters must not collect gradients during measurement (only the masks do); restored after.
 class FrozenParameters {
@@ -69,13 +74,6 @@ TeacherLabels teacher_labels(const ModelOutput& output, const KpruneOptions& opt
       break;
   }
   return labels;
-}
-
-// T² · KL(p ‖ softmax(z/T)), "batchmean".
-torch::Tensor distillation_kl(const torch::Tensor& logits, const torch::Tensor& teacher_probs,
-                              double t) {
-  const auto log_q = torch::log_softmax(logits / t, 1);
-  return torch::kl_div(log_q, teacher_probs, at::Reduction::Sum) / logits.size(0) * (t * t);
 }
 
 // Predictive loss of algorithms.md 4.3 (REF keeps the B×B broadcasting MSE of 4.9 Q3).
@@ -191,73 +189,17 @@ class KpruneRun {
 
   bool is_ffn(int64_t s) const { return s % 2 == 1; }
 
-  // One iteration: measure (or, one-shot after s = 0, only probe the target), select, tune,
-  // prune, advance both streams.
+  // One iteration: measure (one-shot: only at s = 0), select, prune, tune, advance the streams.
   void iterate(int64_t s) {
     const int64_t layer = s / 2;
     const bool measure = !options_.oneshot || s == 0;
-    const int64_t end = measure ? 2 * num_layers_ : s + 1;
     SublayerReport& sub = report_.sublayers[s];
     sub.total = model_.sublayer(s).num_units();
     frozen_.freeze();
 
-    // Mask variables, one per feature column, for the measured sublayers.
-    std::vector<torch::Tensor> masks(2 * num_layers_);
-    auto options64 = torch::TensorOptions().dtype(model_.dtype()).device(model_.device());
-    for (int64_t t = s; t < end && measure; ++t) {
-      masks[t] = torch::ones({model_.sublayer(t).num_features()}, options64).requires_grad_(true);
-    }
-    std::vector<torch::Tensor> pred(2 * num_layers_), rep(2 * num_layers_);
-    for (int64_t t = s; t < end && measure; ++t) {
-      pred[t] = torch::zeros({model_.sublayer(t).num_features()}, options64);
-      rep[t] = torch::zeros_like(pred[t]);
-    }
-    // KPWT normal equations over all columns of the target; rows/columns of kept units later.
-    // REF: the reference's float32 normal equations; CLEAN: float64.
-    const auto solve_dtype =
-        options_.mode == SelectionMode::ref ? model_.dtype() : torch::ScalarType::Double;
-    const int64_t columns = model_.sublayer(s).num_features();
-    const int64_t d = model_.sublayer(s).hidden_size();
-    auto solve_options = options64.dtype(solve_dtype);
-    torch::Tensor gram = torch::zeros({columns, columns}, solve_options);
-    torch::Tensor rhs = torch::zeros({columns, d}, solve_options);
-    const torch::Tensor out_bias = model_.sublayer(s).out_bias().detach();
-
     Stopwatch measure_clock;
-    for (StreamEntry& entry : stream_) {
-      std::vector<SublayerProbe> probes(2 * num_layers_);
-      ForwardOptions forward;
-      forward.probes = &probes;
-      forward.unit_masks = &masks;
-      if (measure) {
-        torch::AutoGradMode grad_mode(true);
-        auto hidden = model_.run_sublayers(s, end, entry.student, entry.bias, forward);
-        ModelOutput output = model_.head(hidden);
-        if (s == 0) entry.labels = teacher_labels(output, options_);
-        auto loss = predictive_loss(output, entry.labels, options_);
-        std::vector<torch::Tensor> inputs;
-        for (int64_t t = s; t < end; ++t) inputs.push_back(masks[t]);
-        auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
-        torch::NoGradGuard no_grad;
-        for (int64_t t = s; t < end; ++t) {
-          const auto& g = grads[t - s];
-          if (g.defined()) pred[t] += g.pow(2) * 0.5;
-          auto features = real_tokens(probes[t].features.detach(), entry.token_mask);
-          auto weight = model_.sublayer(t).out_weight();
-          rep[t] += features.pow(2).sum(0) * weight.pow(2).mean(0);
-        }
-      } else {
-        model_.run_sublayers(s, end, entry.student, entry.bias, forward);
-      }
-      if (options_.tuning) {
-        auto features = real_tokens(probes[s].features.detach(), entry.token_mask).to(solve_dtype);
-        auto input = real_tokens(probes[s].input.detach(), entry.token_mask);
-        auto teacher_pre_ln = teacher_pre_ln_sum(s, entry);
-        auto target = (teacher_pre_ln - input - out_bias).to(solve_dtype);
-        gram += features.t().matmul(features);
-        rhs += features.t().matmul(target);
-      }
-    }
+    std::vector<torch::Tensor> pred, rep;
+    if (measure) measure_knowledge(s, pred, rep);
     sub.measure_seconds = measure_clock.seconds();
 
     Stopwatch search_clock;
@@ -283,27 +225,17 @@ class KpruneRun {
     auto& mask_row = is_ffn(s) ? report_.neuron_masks[layer] : report_.head_masks[layer];
     for (size_t u = 0; u < keep.size(); ++u) mask_row[u] = keep[u] ? 1.0f : 0.0f;
 
+    // Prune first: a kept unit's features do not depend on the other units, so KPWT's normal
+    // equations over the shrunk sublayer are the kept rows/columns of the full ones, at
+    // (kept / total)² of the cost.
     Stopwatch tune_clock;
-    torch::Tensor new_weight;
     sub.tuning = tuning_decision(s, kept, static_cast<int64_t>(keep.size()));
+    model_.sublayer(s).shrink(kept_units);
     if (sub.tuning.empty()) {
-      auto columns_kept = kept_columns(s, kept_units);
-      auto gram_kept = gram.index({columns_kept}).index({Slice(), columns_kept});
-      auto rhs_kept = rhs.index({columns_kept});
-      Solution solution = options_.mode == SelectionMode::ref ? solve_ref(gram_kept, rhs_kept)
-                                                              : solve_clean(gram_kept, rhs_kept);
-      if (solution.weight) {
-        new_weight = solution.weight->t().to(model_.dtype()).contiguous();
-        sub.tuning = "applied";
-        if (!solution.fallback.empty()) {
-          report_.fallbacks.push_back(fmt::format("sublayer {}: {}", s, solution.fallback));
-          sub.tuning += " (" + solution.fallback + ")";
-        }
-      } else {
-        sub.tuning = "skipped: solver failed";
-      }
+      tune(s);
+    } else if (options_.tuning) {
+      for (StreamEntry& entry : stream_) teacher_pre_ln_sum(s, entry);  // keep the teacher in step
     }
-    model_.sublayer(s).shrink(kept_units, new_weight);
     sub.tune_seconds = tune_clock.seconds();
     if (steps_) steps_->back().tuning = sub.tuning;
 
@@ -313,9 +245,86 @@ class KpruneRun {
     } else {
       budget_ -= static_cast<double>(kept) * unit_flops;
     }
-    // Advance both streams past sublayer s.
+    // Advance the student stream past the pruned sublayer s: a forward pass, so measurement.
+    Stopwatch advance_clock;
     for (StreamEntry& entry : stream_) {
       entry.student = model_.sublayer(s).forward(entry.student, entry.bias);
+    }
+    sub.measure_seconds += advance_clock.seconds();
+  }
+
+  // Knowledge measurement of algorithms.md 4.3 over sublayers s … 2L−1 (one-shot: all of them
+  // at s = 0): per feature column, pred = Σ_b ½ g_b² and rep = Σ_t a_t² · mean_r W[r]².
+  void measure_knowledge(int64_t s, std::vector<torch::Tensor>& pred,
+                         std::vector<torch::Tensor>& rep) {
+    const int64_t end = 2 * num_layers_;
+    auto options = torch::TensorOptions().dtype(model_.dtype()).device(model_.device());
+    // Mask variables, one per feature column.
+    std::vector<torch::Tensor> masks(end);
+    pred.assign(end, {});
+    rep.assign(end, {});
+    std::vector<torch::Tensor> weight_norms(end);  // mean_r W[r, c]² [columns]
+    for (int64_t t = s; t < end; ++t) {
+      masks[t] = torch::ones({model_.sublayer(t).num_features()}, options).requires_grad_(true);
+      pred[t] = torch::zeros({model_.sublayer(t).num_features()}, options);
+      rep[t] = torch::zeros_like(pred[t]);
+      weight_norms[t] = model_.sublayer(t).out_weight().pow(2).mean(0);
+    }
+    for (StreamEntry& entry : stream_) {
+      std::vector<SublayerProbe> probes(end);
+      ForwardOptions forward;
+      forward.probes = &probes;
+      forward.unit_masks = &masks;
+      torch::AutoGradMode grad_mode(true);
+      auto hidden = model_.run_sublayers(s, end, entry.student, entry.bias, forward);
+      ModelOutput output = model_.head(hidden);
+      if (s == 0) entry.labels = teacher_labels(output, options_);
+      auto loss = predictive_loss(output, entry.labels, options_);
+      std::vector<torch::Tensor> inputs(masks.begin() + s, masks.end());
+      auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
+      torch::NoGradGuard no_grad;
+      for (int64_t t = s; t < end; ++t) {
+        const auto& g = grads[t - s];
+        if (g.defined()) pred[t] += g.pow(2) * 0.5;
+        auto features = real_tokens(probes[t].features.detach(), entry.token_mask);
+        rep[t] += features.pow(2).sum(0) * weight_norms[t];
+      }
+    }
+  }
+
+  // KPWT (algorithms.md 4.6) of the already shrunk sublayer s: accumulates AᵀA [k, k] and
+  // AᵀY [k, d] batch by batch (REF: the reference's float32; CLEAN: float64), advances the
+  // teacher stream, solves and writes the new output weight.
+  void tune(int64_t s) {
+    Sublayer& sublayer = model_.sublayer(s);
+    SublayerReport& sub = report_.sublayers[s];
+    const auto solve_dtype =
+        options_.mode == SelectionMode::ref ? model_.dtype() : torch::ScalarType::Double;
+    const int64_t columns = sublayer.num_features();
+    auto options = torch::TensorOptions().dtype(solve_dtype).device(model_.device());
+    torch::Tensor gram = torch::zeros({columns, columns}, options);
+    torch::Tensor rhs = torch::zeros({columns, sublayer.hidden_size()}, options);
+    const torch::Tensor out_bias = sublayer.out_bias().detach();
+    for (StreamEntry& entry : stream_) {
+      SublayerProbe probe;
+      sublayer.forward(entry.student, entry.bias, {}, &probe);
+      auto features = real_tokens(probe.features, entry.token_mask).to(solve_dtype);
+      auto input = real_tokens(entry.student, entry.token_mask);
+      auto target = (teacher_pre_ln_sum(s, entry) - input - out_bias).to(solve_dtype);
+      gram += features.t().matmul(features);
+      rhs += features.t().matmul(target);
+    }
+    Solution solution =
+        options_.mode == SelectionMode::ref ? solve_ref(gram, rhs) : solve_clean(gram, rhs);
+    if (!solution.weight) {
+      sub.tuning = "skipped: solver failed";
+      return;
+    }
+    sublayer.set_out_weight(solution.weight->t().to(model_.dtype()).contiguous());
+    sub.tuning = "applied";
+    if (!solution.fallback.empty()) {
+      report_.fallbacks.push_back(fmt::format("sublayer {}: {}", s, solution.fallback));
+      sub.tuning += " (" + solution.fallback + ")";
     }
   }
 
@@ -335,15 +344,6 @@ class KpruneRun {
       return "skipped: no neuron pruned";
     }
     return "";
-  }
-
-  torch::Tensor kept_columns(int64_t s, const std::vector<int64_t>& kept_units) const {
-    const int64_t width = model_.sublayer(s).unit_width();
-    std::vector<int64_t> columns;
-    for (int64_t u : kept_units) {
-      for (int64_t c = 0; c < width; ++c) columns.push_back(u * width + c);
-    }
-    return torch::tensor(columns, torch::kInt64).to(model_.device());
   }
 
   // Scores of algorithms.md 4.4 as [L, H] and [L, I] (rows of finished layers 0).

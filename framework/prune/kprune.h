@@ -43,6 +43,12 @@ struct KpruneStep {
   std::string tuning;
 };
 
+// The predictive loss of algorithms.md 4.3: T² · KL(p ‖ softmax(z/T)) with "batchmean"
+// reduction (sum over rows and classes / rows), teacher distribution first. logits z and
+// teacher_probs p: [B, C] (classes, or positions for SQuAD).
+torch::Tensor distillation_kl(const torch::Tensor& logits, const torch::Tensor& teacher_probs,
+                              double temperature);
+
 // Prunes `model` (unpruned, any dtype/device) in place; `steps` receives one entry per
 // iteration when given.
 PruneReport run_kprune(EncoderModel& model, const std::vector<Batch>& batches,

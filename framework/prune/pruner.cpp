@@ -63,6 +63,10 @@ PruneReport run_pruner(const std::string& name, EncoderModel& model, PruneInput 
   if (input.sample_batches == nullptr || input.sample_batches->empty()) {
     fail("pruner {}: the sample set is empty (it needs at least one batch)", name);
   }
+  if (model.config().head_kind != input.head_kind) {
+    fail("pruner {}: the model has a {} head but the task needs {}", name,
+         to_string(model.config().head_kind), to_string(input.head_kind));
+  }
   if (info.needs_labels) {
     for (size_t b = 0; b < input.sample_batches->size(); ++b) {
       if (!batch_has_targets((*input.sample_batches)[b], input.head_kind)) {

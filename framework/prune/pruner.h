@@ -80,9 +80,9 @@ struct PrunerInfo {
 const std::vector<PrunerInfo>& pruner_registry();
 const PrunerInfo& find_pruner(const std::string& name);
 
-// Validates the common input (ratio in [0, 1), non-empty sample set, known parameter names,
-// labels present when needed), fills defaults into input.params, runs the pruner, times it,
-// and records peak memory.
+// Validates the common input (ratio in [0, 1), non-empty sample set, the model's head kind
+// matching the task's, known parameter names, labels present when needed), fills defaults
+// into input.params, runs the pruner, times it, and records peak memory.
 PruneReport run_pruner(const std::string& name, EncoderModel& model, PruneInput input);
 
 }  // namespace kprune
