@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Builds the teacher zoo into a cache folder: per architecture one encoder pretrained with
+# masked language modelling (kprune pretrain) on WikiText-2 valid/test + GLUE train sentences,
+# then teachers fine-tuned from it, and with --twins the same teachers from random init (to
+# measure what pretraining buys). Resumable: finished steps are skipped, an interrupted
+# pretraining resumes from its last saved state; rerun the same command.
+#
+#   scripts/build-zoo.sh --fast --out DIR [--twins]   # 2 layers, hidden 128: minutes, for tests
+#   scripts/build-zoo.sh --full --out DIR             # mini-bert + mini-distilbert (4L/256/4/1024)
+#
+# Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
+# --threads N, --stop-after-pretrain N (build a long pretraining in parts).
+# Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
+# DIR/<arch>/pretrained, DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="" out="" twins=0 kprune=build/experiments/kprune shared=../shared threads=0 stop_after=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --fast | --full) mode="${1#--}" ;;
+    --out) out="$2"; shift ;;
+    --twins) twins=1 ;;
+    --kprune) kprune="$2"; shift ;;
+    --shared) shared="$2"; shift ;;
+    --threads) threads="$2"; shift ;;
+    --stop-after-pretrain) stop_after="$2"; shift ;;
+    *) echo "build-zoo: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ -n "$mode" && -n "$out" ]] || { echo "usage: $0 --fast|--full --out DIR [--twins]" >&2; exit 2; }
+[[ -x "$kprune" ]] || { echo "build-zoo: $kprune not found; build the kprune target" >&2; exit 1; }
+glue="$shared/data/glue"
+[[ -f "$glue/SST-2/train.tsv" ]] || { echo "build-zoo: no GLUE data under $glue" >&2; exit 1; }
+
+# Recipes. Sequence lengths: algorithms.md 8.1 (SST-2 64, the others 128).
+if [[ "$mode" == fast ]]; then
+  archs=(fast-bert)
+  tasks=(sst2 mrpc stsb)
+  shape=(--layers 2 --hidden 128 --heads 2 --ffn 512)
+  pretrain_args=(--seq-len 128 --batch-size 16 --steps 200 --lr 1e-3 --save-every 100)
+  declare -A steps=([sst2]=300 [mrpc]=200 [stsb]=200)
+  finetune_lr=5e-4
+else
+  archs=(mini-bert mini-distilbert)
+  tasks=(sst2 mrpc stsb qqp)
+  shape=(--layers 4 --hidden 256 --heads 4 --ffn 1024)
+  pretrain_args=(--seq-len 128 --batch-size 32 --steps 3000 --lr 5e-4 --save-every 200)
+  declare -A steps=([sst2]=1000 [mrpc]=350 [stsb]=540 [qqp]=1000)
+  finetune_lr=2e-4
+  twins=1
+fi
+model_type() { [[ "$1" == *distilbert ]] && echo distilbert || echo bert; }
+run() { echo "+ $*" >&2; "$@"; }
+start=$(date +%s)
+mkdir -p "$out/data"
+
+# Task data: the shared GLUE folders, and QQP split 90/10 by row id (no QQP dev set exists).
+for dir in SST-2 MRPC STS-B; do
+  [[ -e "$out/data/$dir" ]] || ln -s "$(realpath "$glue/$dir")" "$out/data/$dir"
+done
+if [[ ! -f "$out/data/QQP/dev.tsv" ]]; then
+  run "$kprune" split-dev --input "$glue/QQP/train-subset-23497.tsv" --out-dir "$out/data/QQP" \
+    > "$out/data/qqp-split.json"
+fi
+
+if [[ ! -f "$out/corpus.json" ]]; then
+  run "$kprune" pretrain-corpus --out "$out/corpus.txt" --data-dir "$out/data" \
+    --wikitext "$shared/data/corpus/wikitext-2/wiki.valid.tokens" \
+    "$shared/data/corpus/wikitext-2/wiki.test.tokens" \
+    --task sst2 mrpc stsb qqp --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt" \
+    > "$out/corpus.json"
+fi
+
+finetune() {  # finetune TASK OUT [init args...]
+  local task="$1" dest="$2"; shift 2
+  [[ -f "$dest/training.json" ]] && return 0
+  run "$kprune" finetune --task "$task" --data-dir "$out/data" --out "$dest" \
+    --steps "${steps[$task]}" --lr "$finetune_lr" --eval-every 100 --threads "$threads" "$@"
+}
+
+for arch in "${archs[@]}"; do
+  pre="$out/$arch/pretrained"
+  if ! grep -qs '"finished": true' "$pre/pretraining.json"; then
+    run "$kprune" pretrain --corpus "$out/corpus.txt" --out "$pre" --model-type "$(model_type "$arch")" \
+      "${shape[@]}" "${pretrain_args[@]}" --threads "$threads" --stop-after "$stop_after" \
+      --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
+    grep -qs '"finished": true' "$pre/pretraining.json" || {
+      echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; exit 0; }
+  fi
+  for task in "${tasks[@]}"; do
+    finetune "$task" "$out/$arch/$task" --init-checkpoint "$pre"
+    cp "$pre/pretraining.json" "$out/$arch/$task/pretraining.json"
+    if [[ "$twins" == 1 ]]; then
+      finetune "$task" "$out/$arch-random/$task" --model-type "$(model_type "$arch")" "${shape[@]}" \
+        --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
+    fi
+  done
+done
+
+# The table: teacher x dev metrics x fine-tuning time (pretraining time listed per arch).
+python3 - "$out" > "$out/zoo.md" <<'PY'
+import json, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+print("| teacher | init | best dev | fine-tune s | pretrain s |")
+print("|---|---|---|---|---|")
+for record in sorted(root.glob("*/*/training.json")):
+    t = json.loads(record.read_text())
+    pre = record.parent / "pretraining.json"
+    pre_s = f"{json.loads(pre.read_text())['wall_time_s']:.0f}" if pre.exists() else "-"
+    dev = ", ".join(f"{k} {v:.2f}" for k, v in sorted(t["best"]["metrics"].items()))
+    init = "random" if t["init"] == "random" else "pretrained"
+    print(f"| {record.parent.parent.name}/{record.parent.name} | {init} | {dev} | {t['wall_time_s']:.0f} | {pre_s} |")
+PY
+cat "$out/zoo.md"
+echo "build-zoo: $mode zoo in $out, $(($(date +%s) - start)) s" >&2
