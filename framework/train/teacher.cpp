@@ -10,8 +10,8 @@
 #include "framework/model/checkpoint.h"
 #include "framework/model/encoder.h"
 #include "framework/tasks/evaluate.h"
-#include "framework/tasks/features.h"
 #include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/task_training.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
 #include "framework/util/sha256.h"
@@ -89,26 +89,21 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
     const nlohmann::json config = random_init_config(recipe, task, tokenizer.vocab_size());
     model = EncoderModel::random(EncoderConfig::from_json(config, "random init"), options.seed);
   }
-  const bool token_types = model->config().type_vocab_size > 0;
   options.pad_id = tokenizer.pad_id();
-  const int64_t max_len = recipe.max_seq_len > 0 ? recipe.max_seq_len : task.max_seq_len;
-
-  SplitData train_split = read_split(task, recipe.data_dir, task.train_split);
-  if (recipe.max_train_examples > 0 &&
-      static_cast<int64_t>(train_split.examples.size()) > recipe.max_train_examples) {
-    train_split.examples.resize(static_cast<size_t>(recipe.max_train_examples));
-  }
-  const SplitData dev_split = read_split(task, recipe.data_dir, task.dev_split);
-  const auto train = encode_examples(tokenizer, train_split.examples, max_len, token_types);
-  const auto dev = encode_examples(tokenizer, dev_split.examples, max_len, token_types);
+  const TaskTrainingData data = load_task_training_data(
+      task, recipe.data_dir, tokenizer, model->config(),
+      {recipe.max_seq_len, recipe.doc_stride, recipe.max_train_examples}, options);
+  const int64_t max_len = data.max_seq_len;
   if (recipe.epochs > 0) {
     options.max_steps =
-        static_cast<int64_t>(std::ceil(recipe.epochs * static_cast<double>(train.size()) /
+        static_cast<int64_t>(std::ceil(recipe.epochs * static_cast<double>(data.train_features) /
                                        static_cast<double>(options.batch_size)));
   }
-  log << fmt::format("[finetune {}] {} train / {} dev examples, {} parameters, device {}\n",
-                     task.name, train.size(), dev.size(), model->num_parameters(),
-                     options.device.str());
+  log << fmt::format(
+      "[finetune {}] {} train / {} dev examples ({} training features), {} parameters, device "
+      "{}\n",
+      task.name, data.train_examples, data.dev_examples, data.train_features,
+      model->num_parameters(), options.device.str());
   log.flush();
 
   std::filesystem::create_directories(out_dir);
@@ -116,7 +111,7 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
     save_checkpoint(best, out_dir);
   };
   TeacherRun run;
-  run.result = finetune(*model, task, train, dev, options, save_best);
+  run.result = finetune_on(*model, task, data.train, data.evaluate_dev, options, save_best);
 
   std::filesystem::copy_file(vocab_path, out_dir + "/vocab.txt",
                              std::filesystem::copy_options::overwrite_existing);
@@ -132,9 +127,7 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
   record["task"] = task.name;
   record["init"] = recipe.init_checkpoint.empty() ? "random" : recipe.init_checkpoint;
   record["data_files"] = nlohmann::json::object();
-  for (const SplitData* split : std::vector<const SplitData*>{&train_split, &dev_split}) {
-    record["data_files"][split->path] = sha256_file(split->path);
-  }
+  for (const std::string& path : data.files) record["data_files"][path] = sha256_file(path);
   record["vocab"] = {{"path", vocab_path}, {"sha256", sha256_file(vocab_path)}};
   record["recipe"] = {{"batch_size", options.batch_size},
                       {"max_steps", options.max_steps},
@@ -144,7 +137,7 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
                       {"max_grad_norm", options.max_grad_norm},
                       {"max_seq_len", max_len},
                       {"seed", options.seed},
-                      {"train_examples", train.size()}};
+                      {"train_examples", data.train_examples}};
   const FinetuneResult& result = run.result;
   record["steps"] = result.steps;
   record["wall_time_s"] = clock.seconds();

@@ -23,6 +23,7 @@ struct TeacherRecipe {
   int64_t layers = 4, hidden = 256, heads = 4, ffn = 1024, max_position = 512;
   std::optional<double> dropout;   // random init; unset: HF's defaults
   int64_t max_seq_len = 0;         // 0: the task's
+  int64_t doc_stride = 128;        // SQuAD: context tokens shared by consecutive windows
   int64_t max_train_examples = 0;  // 0: all
   double epochs = 0;  // > 0: options.max_steps = ceil(epochs x train examples / batch size)
   FinetuneOptions options;
