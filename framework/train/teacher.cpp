@@ -11,6 +11,7 @@
 #include "framework/model/encoder.h"
 #include "framework/tasks/evaluate.h"
 #include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/init_checkpoint.h"
 #include "framework/train/task_training.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
@@ -83,8 +84,8 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
   std::shared_ptr<EncoderModel> model;
   FinetuneOptions options = recipe.options;
   if (!recipe.init_checkpoint.empty()) {
-    model = load_checkpoint(recipe.init_checkpoint, torch::kCPU);
-    check_head_matches_task(model->config(), task, recipe.init_checkpoint);
+    // A pretrained (MLM) encoder gets a fresh task head; a teacher must already fit the task.
+    model = load_init_checkpoint(recipe.init_checkpoint, task, options.seed);
   } else {
     const nlohmann::json config = random_init_config(recipe, task, tokenizer.vocab_size());
     model = EncoderModel::random(EncoderConfig::from_json(config, "random init"), options.seed);
