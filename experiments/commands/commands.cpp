@@ -11,6 +11,7 @@ const std::vector<Command>& all_commands() {
       {"inspect", add_inspect_command},
       {"squad-score", add_squad_score_command},
       {"prune", add_prune_command},
+      {"latency", add_latency_command},
       {"pretrain", add_pretrain_command},
       {"pretrain-corpus", add_pretrain_corpus_command},
       {"split-dev", add_split_dev_command},

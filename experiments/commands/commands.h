@@ -25,6 +25,7 @@ void add_make_synthetic_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_squad_score_command(CLI::App& app);
 void add_prune_command(CLI::App& app);
+void add_latency_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_pretrain_corpus_command(CLI::App& app);
 void add_split_dev_command(CLI::App& app);
