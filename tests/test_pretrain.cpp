@@ -11,12 +11,15 @@
 #include "framework/model/mlm_head.h"
 #include "framework/model/safetensors.h"
 #include "framework/tasks/dev_split.h"
+#include "framework/tasks/synthetic.h"
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/encoder_pretraining.h"
 #include "framework/train/init_checkpoint.h"
 #include "framework/train/mlm_masking.h"
 #include "framework/train/pretrain.h"
 #include "framework/train/pretrain_corpus.h"
+#include "framework/train/teacher.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
 #include "tests/test_support.h"
@@ -296,6 +299,45 @@ TEST(MlmCheckpoint, LoadsIntoFinetuneWithTheMlmHeadDropped) {
         model->parameter("output_weight")));
     EXPECT_THROW(load_init_checkpoint(teacher, find_task("sst2"), 0), Error);
   }
+}
+
+// The path `kprune pretrain` / the sweep's pretrain job and then the finetune job take.
+TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
+  const TinyCorpus corpus = write_tiny_corpus(200);
+  PretrainRecipe recipe;
+  recipe.corpus = {corpus.text};
+  recipe.vocab = corpus.vocab;
+  recipe.layers = 2;
+  recipe.hidden = 32;
+  recipe.heads = 2;
+  recipe.ffn = 64;
+  recipe.max_position = 32;
+  recipe.seq_len = 16;
+  recipe.options.batch_size = 8;
+  recipe.options.max_steps = 4;
+  const std::string encoder = testing::temp_dir("encoder");
+  std::ostringstream log;
+  const PretrainRun run = pretrain_encoder(recipe, encoder, log);
+  EXPECT_TRUE(run.result.finished);
+  EXPECT_TRUE(is_pretrained_encoder_checkpoint(encoder));
+  EXPECT_EQ(read_json_file(encoder + "/pretraining.json").at("steps"), 4);
+  EXPECT_TRUE(std::filesystem::exists(encoder + "/vocab.txt"));
+
+  const std::string data = testing::temp_dir("synthetic");
+  write_synthetic_task(data, 0, 64, 16);
+  TeacherRecipe teacher;
+  teacher.task = "synthetic";
+  teacher.data_dir = data;
+  teacher.init_checkpoint = encoder;
+  teacher.options.max_steps = 2;
+  teacher.options.batch_size = 8;
+  teacher.options.eval_every = 2;
+  const std::string out = testing::temp_dir("teacher");
+  train_teacher(teacher, out, log);
+  EXPECT_EQ(read_json_file(out + "/training.json").at("init"), encoder);
+  const auto model = load_checkpoint(out, torch::kCPU);
+  EXPECT_EQ(model->config().num_labels, find_task("synthetic").num_labels);
+  EXPECT_FALSE(is_pretrained_encoder_checkpoint(out));
 }
 
 TEST(DevSplit, IsDeterministicPerRowAndCoversEveryRow) {

@@ -6,14 +6,12 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <sstream>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "experiments/commands/commands.h"
-#include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
-#include "framework/util/files.h"
-#include "framework/util/sha256.h"
+#include "framework/train/encoder_pretraining.h"
 
 namespace kprune::cli {
 namespace {
@@ -28,42 +26,9 @@ struct CorpusArgs {
 };
 
 void run_pretrain_corpus(const CorpusArgs& args) {
-  std::string text;
-  std::unordered_set<std::string> seen;
-  nlohmann::json sources = nlohmann::json::array();
-  auto add_source = [&](const std::string& path, const std::vector<std::string>& lines) {
-    int64_t kept = 0;
-    for (const std::string& line : lines) {
-      if (!seen.insert(line).second) continue;
-      text += line + "\n";
-      ++kept;
-    }
-    sources.push_back({{"path", path}, {"sha256", sha256_file(path)}, {"lines", kept}});
-  };
-  for (const std::string& path : args.wikitext) {
-    std::istringstream input(read_file(path));
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(input, line);) {
-      if (auto cleaned = clean_wikitext_line(line)) lines.push_back(*cleaned);
-    }
-    add_source(path, lines);
-  }
-  for (const std::string& name : args.tasks) {
-    const TaskSpec& task = find_task(name);
-    const SplitData split = read_split(task, args.data_dir, task.train_split);
-    std::vector<std::string> lines;
-    for (const Example& example : split.examples) {
-      for (const std::string* sentence :
-           {&example.text_a, example.text_b ? &*example.text_b : nullptr}) {
-        if (sentence == nullptr) continue;
-        const auto begin = sentence->find_first_not_of(" \t");
-        const auto end = sentence->find_last_not_of(" \t");
-        if (begin != std::string::npos) lines.push_back(sentence->substr(begin, end - begin + 1));
-      }
-    }
-    add_source(split.path, lines);
-  }
-  write_file_atomic(args.out, text);
+  std::vector<std::pair<std::string, std::string>> task_dirs;
+  for (const std::string& task : args.tasks) task_dirs.emplace_back(task, args.data_dir);
+  const nlohmann::json sources = write_pretrain_corpus(args.out, args.wikitext, task_dirs);
   // The word-piece count is what pretraining sees (separators not counted).
   const auto tokenizer = WordPieceTokenizer::from_vocab_file(args.vocab, /*lower_case=*/true);
   const PretrainCorpus corpus = read_pretrain_corpus({args.out}, tokenizer);

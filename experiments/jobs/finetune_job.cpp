@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "experiments/jobs/recipe_params.h"
 #include "experiments/jobs/task_data.h"
 #include "framework/model/device.h"
 #include "framework/train/teacher.h"
@@ -19,25 +20,14 @@ TeacherRecipe recipe_of(const Params& p, const TaskSpec& task, sweep::WorkerCont
   recipe.init_checkpoint = p.get_string("init_checkpoint", "");
   recipe.cased = p.get_bool("cased", false);
   if (recipe.init_checkpoint.empty()) recipe.vocab = random_init_vocab(recipe.data_dir, context);
-  recipe.model_type = p.get_string("model_type", recipe.model_type);
-  recipe.layers = p.get_int("layers", recipe.layers);
-  recipe.hidden = p.get_int("hidden", recipe.hidden);
-  recipe.heads = p.get_int("heads", recipe.heads);
-  recipe.ffn = p.get_int("ffn", recipe.ffn);
-  recipe.max_position = p.get_int("max_position", recipe.max_position);
+  read_shape_params(p, recipe);
   if (p.has("dropout")) recipe.dropout = p.get_double("dropout", 0.1);
   recipe.max_seq_len = p.get_int("max_seq_len", 0);
   recipe.max_train_examples = p.get_int("max_train_examples", 0);
   recipe.epochs = p.get_double("epochs", 0);
   FinetuneOptions& o = recipe.options;
-  o.max_steps = p.get_int("steps", o.max_steps);
-  o.batch_size = p.get_int("batch_size", o.batch_size);
-  o.learning_rate = p.get_double("lr", o.learning_rate);
-  o.warmup_ratio = p.get_double("warmup", o.warmup_ratio);
-  o.weight_decay = p.get_double("weight_decay", o.weight_decay);
-  o.max_grad_norm = p.get_double("max_grad_norm", o.max_grad_norm);
+  read_optimizer_params(p, o);
   o.eval_every = p.get_int("eval_every", o.eval_every);
-  o.seed = static_cast<uint64_t>(p.get_int("seed", 0));
   o.device = parse_device(context.device);
   return recipe;
 }

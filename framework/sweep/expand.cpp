@@ -60,16 +60,26 @@ class Expander {
   std::vector<Params> complete(const JobKind& kind, const Params& row,
                                const std::string& where) const;
   JobSpec finish(const JobKind& kind, Params row, const std::string& where);
+  // The checkpoint of model `name` for `task`: one of its directories, or the output of its
+  // recipe job (added once, after the jobs it depends on), whose id goes to depends_on.
+  std::string model_checkpoint(const std::string& name, const std::string& task,
+                               const std::string& where, std::vector<std::string>& depends_on);
+  // `init_model = <model>` becomes init_checkpoint = that model's checkpoint (and a dependency),
+  // so that a recipe can start from another recipe's output (pretrain, then finetune).
+  Params resolve_init_model(const JobKind& kind, const Params& row, const std::string& where,
+                            std::vector<std::string>& depends_on);
   JobSpec make_spec(const JobKind& kind, Params row) const;
 
   const SweepConfig& config_;
   const JobRegistry& registry_;
   std::vector<JobSpec> recipe_jobs_;
   std::set<std::string> recipe_ids_;
+  std::vector<std::string> resolving_;  // models whose checkpoint is being resolved (cycles)
 };
 
 void Expander::check_axis(const JobKind& kind, const Axis& axis, const std::string& grid) const {
   if (kind.accepts(axis.key)) return;
+  if (axis.key == "init_model" && kind.accepts("init_checkpoint")) return;
   fail("{}: job kind '{}' (grids.{}) has no parameter '{}'{} (accepted: {})", axis.where, kind.name,
        grid, axis.key, did_you_mean(axis.key, kind.params), fmt::join(kind.params, ", "));
 }
@@ -113,46 +123,83 @@ JobSpec Expander::make_spec(const JobKind& kind, Params row) const {
   return spec;
 }
 
+std::string Expander::model_checkpoint(const std::string& name, const std::string& task,
+                                       const std::string& where,
+                                       std::vector<std::string>& depends_on) {
+  auto model_it = config_.models.find(name);
+  if (model_it == config_.models.end()) {
+    std::vector<std::string> names;
+    for (const auto& [model_name, model] : config_.models) names.push_back(model_name);
+    fail("{}: model '{}' is not declared ([models.{}]){}", where, name, name,
+         did_you_mean(name, names));
+  }
+  const ModelSpec& model = model_it->second;
+  if (!model.checkpoints.empty()) {
+    auto checkpoint = model.checkpoints.find(task);
+    if (checkpoint == model.checkpoints.end()) checkpoint = model.checkpoints.find("*");
+    if (checkpoint == model.checkpoints.end()) {
+      fail("{}: model '{}' has no checkpoint for task '{}' (add checkpoints.{} = \"dir\")",
+           model.where, name, task, task);
+    }
+    return checkpoint->second;
+  }
+  if (std::find(resolving_.begin(), resolving_.end(), name) != resolving_.end()) {
+    fail("{}: model '{}' starts from itself (init_model: {} -> {})", model.where, name,
+         fmt::join(resolving_, " -> "), name);
+  }
+  const JobKind& recipe_kind = registry_.get(model.recipe_kind);
+  Params recipe;
+  for (const Axis& axis : model.recipe) {
+    check_axis(recipe_kind, axis, "models." + name + ".recipe");
+    recipe.set(axis.key, axis.values.front());
+  }
+  recipe.set("model", name);
+  // A task-independent recipe (pretraining) runs once for all tasks.
+  if (!task.empty() && recipe_kind.accepts("task")) recipe.set("task", task);
+  resolving_.push_back(name);
+  std::vector<std::string> recipe_depends_on;
+  recipe = resolve_init_model(recipe_kind, recipe, model.where, recipe_depends_on);
+  resolving_.pop_back();
+  JobSpec recipe_job = make_spec(recipe_kind, recipe);
+  recipe_job.depends_on = std::move(recipe_depends_on);
+  const std::string checkpoint =
+      (std::filesystem::path(config_.sweep.artifacts) / recipe_job.id).string();
+  depends_on.push_back(recipe_job.id);
+  if (recipe_ids_.insert(recipe_job.id).second) recipe_jobs_.push_back(std::move(recipe_job));
+  return checkpoint;
+}
+
+Params Expander::resolve_init_model(const JobKind& kind, const Params& row,
+                                    const std::string& where,
+                                    std::vector<std::string>& depends_on) {
+  if (!row.has("init_model")) return row;
+  if (!kind.accepts("init_checkpoint")) {
+    fail("{}: job kind '{}' takes no init_checkpoint, so it cannot take init_model", where,
+         kind.name);
+  }
+  if (row.has("init_checkpoint")) {
+    fail("{}: init_model and init_checkpoint both given (one start point per job)", where);
+  }
+  Params out;
+  for (const auto& [key, value] : row.items()) {
+    if (key != "init_model") out.set(key, value);
+  }
+  out.set("init_checkpoint", model_checkpoint(row.get_string("init_model", ""),
+                                              row.get_string("task", ""), where, depends_on));
+  return out;
+}
+
 JobSpec Expander::finish(const JobKind& kind, Params row, const std::string& where) {
   std::vector<std::string> depends_on;
   if (row.has("model")) {
-    const std::string name = row.get_string("model", "");
-    auto model_it = config_.models.find(name);
-    if (model_it == config_.models.end()) {
-      std::vector<std::string> names;
-      for (const auto& [model_name, model] : config_.models) names.push_back(model_name);
-      fail("{}: model '{}' is not declared ([models.{}]){}", where, name, name,
-           did_you_mean(name, names));
-    }
-    const ModelSpec& model = model_it->second;
-    const std::string task = row.get_string("task", "");
-    if (!model.checkpoints.empty()) {
-      auto checkpoint = model.checkpoints.find(task);
-      if (checkpoint == model.checkpoints.end()) checkpoint = model.checkpoints.find("*");
-      if (checkpoint == model.checkpoints.end()) {
-        fail("{}: model '{}' has no checkpoint for task '{}' (add checkpoints.{} = \"dir\")",
-             model.where, name, task, task);
-      }
-      if (!row.has("checkpoint")) row.set("checkpoint", checkpoint->second);
-    } else {
-      const JobKind& recipe_kind = registry_.get(model.recipe_kind);
-      Params recipe;
-      for (const Axis& axis : model.recipe) {
-        check_axis(recipe_kind, axis, "models." + name + ".recipe");
-        recipe.set(axis.key, axis.values.front());
-      }
-      recipe.set("model", name);
-      if (!task.empty()) recipe.set("task", task);
-      JobSpec recipe_job = make_spec(recipe_kind, recipe);
-      row.set("checkpoint",
-              (std::filesystem::path(config_.sweep.artifacts) / recipe_job.id).string());
-      depends_on.push_back(recipe_job.id);
-      if (recipe_ids_.insert(recipe_job.id).second) recipe_jobs_.push_back(std::move(recipe_job));
-    }
+    const std::string checkpoint = model_checkpoint(row.get_string("model", ""),
+                                                    row.get_string("task", ""), where, depends_on);
+    if (!row.has("checkpoint")) row.set("checkpoint", checkpoint);
     if (!kind.accepts("checkpoint")) {
       fail("{}: job kind '{}' takes no checkpoint, so it cannot take a model", where, kind.name);
     }
   }
+  row = resolve_init_model(kind, row, where, depends_on);
   JobSpec spec = make_spec(kind, std::move(row));
   spec.depends_on = std::move(depends_on);
   return spec;

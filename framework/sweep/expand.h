@@ -11,7 +11,8 @@ namespace kprune::sweep {
 // Per grid: the cartesian product of its axes and zipped groups, times the sweep's seeds
 // (for kinds that take `seed`), times the parameter grid of the job's pruner; rows matching an
 // exclude rule are dropped, include rows are added. A model with a recipe adds the job that
-// builds its checkpoint, which the grid's jobs depend on. Jobs with equal ids appear once;
+// builds its checkpoint, which the grid's jobs depend on; `init_model` does the same for
+// init_checkpoint (recipes that start from another recipe). Jobs with equal ids appear once;
 // recipe jobs come first. Parameters a kind does not accept are errors naming the line.
 std::vector<JobSpec> expand_jobs(const SweepConfig& config, const JobRegistry& registry);
 

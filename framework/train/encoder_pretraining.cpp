@@ -1,0 +1,187 @@
+#include "framework/train/encoder_pretraining.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <sstream>
+#include <unordered_set>
+
+#include "framework/model/encoder.h"
+#include "framework/model/mlm_head.h"
+#include "framework/tasks/task.h"
+#include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/pretrain_corpus.h"
+#include "framework/util/error.h"
+#include "framework/util/files.h"
+#include "framework/util/sha256.h"
+#include "framework/util/timer.h"
+#include "framework/util/version.h"
+
+namespace kprune {
+namespace {
+
+namespace fs = std::filesystem;
+
+// HF config.json fields of the requested shape; dropouts are HF's defaults.
+nlohmann::json model_config(const PretrainRecipe& args, int64_t vocab_size) {
+  nlohmann::json config = {{"model_type", args.model_type},
+                           {"vocab_size", vocab_size},
+                           {"max_position_embeddings", args.max_position},
+                           {"initializer_range", 0.02},
+                           {"pad_token_id", 0}};
+  if (args.model_type == "bert") {
+    config.update({{"hidden_size", args.hidden},
+                   {"num_hidden_layers", args.layers},
+                   {"num_attention_heads", args.heads},
+                   {"intermediate_size", args.ffn},
+                   {"type_vocab_size", 2}});
+  } else if (args.model_type == "distilbert") {
+    config.update({{"dim", args.hidden},
+                   {"n_layers", args.layers},
+                   {"n_heads", args.heads},
+                   {"hidden_dim", args.ffn},
+                   {"sinusoidal_pos_embds", false}});
+  } else {
+    fail("model type {}: expected bert or distilbert", args.model_type);
+  }
+  return config;
+}
+
+}  // namespace
+
+PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_dir,
+                             std::ostream& log) {
+  Stopwatch clock;
+  if (args.seq_len > args.max_position) {
+    fail("pretraining: seq_len {} exceeds max_position {}", args.seq_len, args.max_position);
+  }
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(args.vocab, /*lower_case=*/true);
+  const PretrainCorpus corpus = read_pretrain_corpus(args.corpus, tokenizer);
+  const torch::Tensor sequences =
+      pack_sequences(corpus.stream, args.seq_len, tokenizer.cls_id(), tokenizer.sep_id());
+  int64_t corpus_tokens = 0;
+  for (const CorpusFile& file : corpus.files) corpus_tokens += file.tokens;
+  log << fmt::format("[pretrain] {} file(s), {} tokens, {} sequences of {}\n", corpus.files.size(),
+                     corpus_tokens, sequences.size(0), args.seq_len);
+  log.flush();
+
+  const EncoderConfig config =
+      EncoderConfig::from_json(model_config(args, tokenizer.vocab_size()), "pretrain");
+  auto encoder = EncoderModel::random(config, args.options.seed);
+  MlmHead head(config, args.options.seed + 1);
+  MlmMasking masking;
+  masking.mask_id = tokenizer.mask_id();
+  masking.vocab_size = tokenizer.vocab_size();
+  masking.special_ids = {tokenizer.cls_id(), tokenizer.sep_id(), tokenizer.pad_id()};
+
+  // Everything that decides the weights: a saved state from another recipe is refused.
+  const PretrainOptions& o = args.options;
+  nlohmann::json recipe = {{"objective", "mlm"},
+                           {"select", masking.select},
+                           {"mask", masking.mask},
+                           {"random", masking.random},
+                           {"seq_len", args.seq_len},
+                           {"batch_size", o.batch_size},
+                           {"max_steps", o.max_steps},
+                           {"learning_rate", o.learning_rate},
+                           {"warmup_ratio", o.warmup_ratio},
+                           {"weight_decay", o.weight_decay},
+                           {"max_grad_norm", o.max_grad_norm},
+                           {"adam_epsilon", o.adam_epsilon},
+                           {"seed", o.seed},
+                           {"token_types", "off (all 0)"},
+                           {"next_sentence_prediction", false}};
+  nlohmann::json files = nlohmann::json::array();
+  for (const CorpusFile& file : corpus.files) {
+    files.push_back({{"path", file.path},
+                     {"sha256", file.sha256},
+                     {"lines", file.lines},
+                     {"tokens", file.tokens}});
+  }
+  const nlohmann::json vocab = {{"path", args.vocab}, {"sha256", sha256_file(args.vocab)}};
+  nlohmann::json fingerprint = {
+      {"recipe", recipe}, {"model", config.to_json(true)}, {"vocab", vocab["sha256"]}};
+  for (const CorpusFile& file : corpus.files) fingerprint["corpus"].push_back(file.sha256);
+
+  fs::create_directories(out_dir);
+  const PretrainResult result = pretrain(*encoder, head, sequences, masking, args.options,
+                                         out_dir + "/pretrain-state.pt", fingerprint.dump());
+
+  // One entry per run, so that a build in several parts shows its total cost.
+  const std::string record_path = out_dir + "/pretraining.json";
+  nlohmann::json runs = nlohmann::json::array();
+  if (result.resumed_from > 0 && fs::exists(record_path))
+    runs = read_json_file(record_path).at("runs");
+  runs.push_back({{"from_step", result.resumed_from},
+                  {"to_step", result.steps},
+                  {"wall_time_s", clock.seconds()},
+                  {"train_time_s", result.train_seconds},
+                  {"tokens_per_second", result.tokens_per_second},
+                  {"device", args.options.device.str()}});
+  double total_wall = 0;
+  for (const auto& run : runs) total_wall += run.at("wall_time_s").get<double>();
+  const nlohmann::json record = {
+      {"code_version", code_version()},
+      {"recipe", recipe},
+      {"corpus", {{"files", files}, {"tokens", corpus_tokens}, {"sequences", sequences.size(0)}}},
+      {"vocab", vocab},
+      {"steps", result.steps},
+      {"finished", result.finished},
+      {"tokens_seen", result.steps * o.batch_size * args.seq_len},
+      {"final_mlm_loss", result.final_loss},
+      {"wall_time_s", total_wall},
+      {"runs", runs}};
+  save_mlm_checkpoint(*encoder, head, out_dir);
+  fs::copy_file(args.vocab, out_dir + "/vocab.txt", fs::copy_options::overwrite_existing);
+  write_file_atomic(out_dir + "/tokenizer_config.json",
+                    nlohmann::json{{"do_lower_case", true},
+                                   {"model_max_length", args.max_position},
+                                   {"tokenizer_class", "BertTokenizer"}}
+                        .dump(2));
+  write_file_atomic(record_path, record.dump(2));
+  return {result, record};
+}
+
+nlohmann::json write_pretrain_corpus(
+    const std::string& out, const std::vector<std::string>& wikitext,
+    const std::vector<std::pair<std::string, std::string>>& task_dirs) {
+  std::string text;
+  std::unordered_set<std::string> seen;
+  nlohmann::json sources = nlohmann::json::array();
+  auto add_source = [&](const std::string& path, const std::vector<std::string>& lines) {
+    int64_t kept = 0;
+    for (const std::string& line : lines) {
+      if (!seen.insert(line).second) continue;
+      text += line + "\n";
+      ++kept;
+    }
+    sources.push_back({{"path", path}, {"sha256", sha256_file(path)}, {"lines", kept}});
+  };
+  for (const std::string& path : wikitext) {
+    std::istringstream input(read_file(path));
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(input, line);) {
+      if (auto cleaned = clean_wikitext_line(line)) lines.push_back(*cleaned);
+    }
+    add_source(path, lines);
+  }
+  for (const auto& [name, data_dir] : task_dirs) {
+    const TaskSpec& task = find_task(name);
+    const SplitData split = read_split(task, data_dir, task.train_split);
+    std::vector<std::string> lines;
+    for (const Example& example : split.examples) {
+      for (const std::string* sentence :
+           {&example.text_a, example.text_b ? &*example.text_b : nullptr}) {
+        if (sentence == nullptr) continue;
+        const auto begin = sentence->find_first_not_of(" \t");
+        const auto end = sentence->find_last_not_of(" \t");
+        if (begin != std::string::npos) lines.push_back(sentence->substr(begin, end - begin + 1));
+      }
+    }
+    add_source(split.path, lines);
+  }
+  write_file_atomic(out, text);
+  return sources;
+}
+
+}  // namespace kprune
