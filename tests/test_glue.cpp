@@ -74,6 +74,18 @@ TEST(TaskRegistry, KnowsGlueSyntheticAndSquad) {
   }
 }
 
+TEST(TaskRegistry, DefaultDataDirFollowsTheTaskFamily) {
+  for (const char* name : {"cola", "sst2", "mnli", "rte"}) {
+    EXPECT_EQ(find_task(name).data_family, "glue") << name;
+    EXPECT_EQ(default_data_dir(find_task(name)), "../shared/data/glue") << name;
+  }
+  for (const char* name : {"squad", "squad_v2"}) {
+    EXPECT_EQ(find_task(name).data_family, "squad") << name;
+    EXPECT_EQ(default_data_dir(find_task(name)), "../shared/data/squad") << name;
+  }
+  EXPECT_EQ(find_task("synthetic").data_family, "synthetic");
+}
+
 TEST(TaskRegistry, UnknownTaskListsKnownOnes) {
   const std::string message = error_of([] { find_task("sst-2"); });
   EXPECT_NE(message.find("unknown task 'sst-2'"), std::string::npos) << message;

@@ -4,8 +4,10 @@
 // (no --sample-batches) and evaluates teacher and pruned model with the SQuAD metrics.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "framework/tasks/squad_data.h"
 #include "framework/util/files.h"
@@ -111,6 +113,24 @@ TEST_F(SquadCli, PruneBuildsTheSquadSampleSetAndScoresTeacherAndPrunedModel) {
       run_ok("eval --checkpoint " + dir_ + "/teacher --task squad_v2 --data-dir " + dir_);
   EXPECT_NEAR(report.at("teacher_eval").at("metrics").at("f1").get<double>(),
               teacher.at("metrics").at("f1").get<double>(), 1e-9);
+}
+
+// Without --data-dir, prune and eval read a QA task from ../shared/data/squad (run from a folder
+// where it does not exist, so the error names the file they looked for).
+TEST_F(SquadCli, PruneAndEvalDefaultToTheSharedSquadFolder) {
+  const std::string cwd = dir_ + "/no-data/cwd";
+  std::filesystem::create_directories(cwd);
+  const std::vector<std::string> commands = {
+      "prune --pruner kprune --flops-reduction 0.5 --out " + dir_ + "/unused", "eval"};
+  for (const std::string& command : commands) {
+    const testing::CommandResult run =
+        testing::run_command("cd " + cwd + " && " + kKprune + " " + command + " --checkpoint " +
+                             dir_ + "/teacher --task squad_v2 --device cpu --threads 1");
+    EXPECT_NE(run.exit_code, 0) << command;
+    EXPECT_NE(run.output.find("../shared/data/squad/v2.0/dev-v2.0.json"), std::string::npos)
+        << command << "\n"
+        << run.output;
+  }
 }
 
 }  // namespace

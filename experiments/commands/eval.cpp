@@ -32,7 +32,7 @@ namespace {
 struct EvalArgs {
   std::string checkpoint;
   std::string task;
-  std::string data_dir;    // empty: ../shared/data/glue, or ../shared/data/squad for QA tasks
+  std::string data_dir;    // empty: the task's default_data_dir
   std::string split;       // empty: the task's dev split
   int64_t batch_size = 0;  // 0: 128, or 32 for QA tasks (algorithms.md 8)
   std::string device = "auto";
@@ -118,9 +118,7 @@ void run_squad_eval(const EvalArgs& args, const TaskSpec& task, const std::strin
 void run_eval(EvalArgs args) {
   const TaskSpec& task = find_task(args.task);
   const std::string split = args.split.empty() ? task.dev_split : args.split;
-  if (args.data_dir.empty()) {
-    args.data_dir = is_qa(task) ? "../shared/data/squad" : "../shared/data/glue";
-  }
+  if (args.data_dir.empty()) args.data_dir = default_data_dir(task);
   configure_threads(args.threads);
   const torch::Device device = parse_device(args.device);
 

@@ -40,7 +40,7 @@ struct PruneArgs {
   std::string sample_batches;
   double flops_seq_len = 0;
   bool no_eval = false;
-  std::string data_dir = "../shared/data/glue";
+  std::string data_dir;  // empty: the task's default_data_dir
   int64_t num_tokens = kDefaultSampleTokens;
   uint64_t seed = 0;
   std::string device = "auto";
@@ -84,12 +84,14 @@ void run_prune(const PruneArgs& args) {
 
   auto model = load_checkpoint(args.checkpoint, device);
   const TaskSpec* task = args.task.empty() ? nullptr : &find_task(args.task);
+  const std::string data_dir =
+      !args.data_dir.empty() || task == nullptr ? args.data_dir : default_data_dir(*task);
   if (task != nullptr) check_head_matches_task(model->config(), *task, args.checkpoint);
   const HeadKind head_kind = task != nullptr ? task->head_kind : model->config().head_kind;
   const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
   std::optional<TaskSplit> dev;  // evaluated on; also gives ℓ for tasks outside the table
   if (task != nullptr && (!args.no_eval || args.flops_seq_len <= 0)) {
-    dev = load_task_split(*task, args.data_dir, task->dev_split, tokenizer, model->config());
+    dev = load_task_split(*task, data_dir, task->dev_split, tokenizer, model->config());
   }
   const double seq_len = args.flops_seq_len > 0 ? args.flops_seq_len : pruning_seq_len(*task, *dev);
 
@@ -107,7 +109,7 @@ void run_prune(const PruneArgs& args) {
   } else {
     if (task == nullptr) fail("kprune prune: without --task, --sample-batches must be given");
     const TaskSplit train =
-        load_task_split(*task, args.data_dir, task->train_split, tokenizer, model->config());
+        load_task_split(*task, data_dir, task->train_split, tokenizer, model->config());
     const int64_t size = pruning_sample_size(info, seq_len, args.num_tokens, train.size());
     SampleSet set = make_pruning_sample_set(train, size, args.seed, model->config().pad_token_id);
     batches = std::move(set.batches);
@@ -180,7 +182,9 @@ void add_prune_command(CLI::App& app) {
   cmd->add_option("--flops-seq-len", args->flops_seq_len,
                   "Sequence length of the FLOPs accounting (default: the task's)");
   cmd->add_flag("--no-eval", args->no_eval, "Skip the dev evaluation (then --task is optional)");
-  cmd->add_option("--data-dir", args->data_dir, "GLUE data folder")->capture_default_str();
+  cmd->add_option("--data-dir", args->data_dir,
+                  "Folder holding <TaskDir>/<split>.tsv, or <v1.1|v2.0>/<split>.json for QA "
+                  "(default: ../shared/data/glue, ../shared/data/squad)");
   cmd->add_option("--num-tokens", args->num_tokens,
                   "Token budget of the sample set (algorithms.md 3.1)")
       ->capture_default_str()

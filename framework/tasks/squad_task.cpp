@@ -29,6 +29,7 @@ TaskSpec squad_spec(const std::string& name, const std::string& version) {
   TaskSpec spec;
   spec.name = name;
   spec.dir_name = version;
+  spec.data_family = "squad";
   spec.head_kind = HeadKind::question_answering;
   spec.num_labels = 2;  // start and end logits
   spec.max_seq_len = 384;

@@ -70,6 +70,7 @@ TaskSpec synthetic_task_spec() {
   TaskSpec spec = glue_sst2_task_spec();
   spec.name = "synthetic";
   spec.dir_name = "synthetic";
+  spec.data_family = "synthetic";
   spec.splits = {"train", "dev"};
   return spec;
 }

@@ -37,6 +37,10 @@ std::vector<std::string> task_names() {
   return names;
 }
 
+std::string default_data_dir(const TaskSpec& task) {
+  return task.data_family == "squad" ? "../shared/data/squad" : "../shared/data/glue";
+}
+
 SplitData read_split(const TaskSpec& task, const std::string& data_dir, const std::string& split,
                      const ReadOptions& options) {
   if (!task.read) fail("task {} has no reader", task.name);

@@ -51,6 +51,8 @@ using TaskReader = std::function<SplitData(const TaskSpec& task, const std::stri
 struct TaskSpec {
   std::string name;      // our name: "sst2"
   std::string dir_name;  // folder under the data dir: "SST-2"
+  // Whose data folder holds it: "glue", "squad" or "synthetic" (the sweep's [data] keys).
+  std::string data_family = "glue";
   HeadKind head_kind = HeadKind::classification;
   int64_t num_labels = 2;                // 1 for regression
   std::vector<std::string> label_names;  // label i as written in the files; empty for regression
@@ -67,6 +69,10 @@ struct TaskSpec {
 // Unknown name -> kprune::Error listing the known ones.
 const TaskSpec& find_task(const std::string& name);
 std::vector<std::string> task_names();
+
+// The --data-dir of the CLI when none is given: ../shared/data/squad for the QA tasks, else
+// ../shared/data/glue (the synthetic task has no shared copy; it lives wherever it was written).
+std::string default_data_dir(const TaskSpec& task);
 
 // Reads a split through the task's reader. `split` may be any file stem the reader accepts
 // (e.g. "train-subset-23497"), not only the names in TaskSpec::splits.
