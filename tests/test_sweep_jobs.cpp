@@ -172,6 +172,44 @@ TEST(SweepJobs, ATinyRealSweepRecordsWhatThePrunersGuarantee) {
   EXPECT_NE(rerun.output.find("0 done, 1 failed, 6 skipped"), std::string::npos) << rerun.output;
 }
 
+// [data].synthetic_squad = "": the QA task reads synthetic SQuAD data that the sweep writes under
+// its artifacts folder (the bytes of make-synthetic --task squad --train 2000 --dev 250).
+TEST(SweepJobs, AQaSweepWritesTheSyntheticSquadDataItself) {
+  const std::string dir = temp_dir("sweep-jobs-qa");
+  const std::string config = dir + "/qa.toml";
+  std::ofstream(config) << fmt::format(R"([sweep]
+output = "{}/results.h5"
+device = "cpu"
+sample_size = 24
+
+[data]
+synthetic_squad = ""
+
+[models.tiny]
+recipe = {{ kind = "finetune", layers = 1, hidden = 32, heads = 2, ffn = 64, max_position = 128, max_seq_len = 128, doc_stride = 32, steps = 20, eval_every = 20, lr = 3e-3, seed = 0 }}
+
+[grids.main]
+kind = "prune"
+model = "tiny"
+task = "squad"
+pruner = "kprune"
+flops_reduction = 0.4
+)",
+                                       dir);
+  const CommandResult run = run_command(kSweep + " " + config);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("2 done"), std::string::npos) << run.output;
+  const std::string data = dir + "/results.artifacts/data-squad";
+  EXPECT_TRUE(std::filesystem::exists(data + "/vocab.txt"));
+  EXPECT_TRUE(std::filesystem::exists(data + "/v1.1/train-v1.1.json"));
+  const nlohmann::json runs = read_runs(dir + "/results.h5");
+  ASSERT_EQ(runs.size(), 2u);
+  for (const auto& [job, result] : runs.items()) {
+    EXPECT_EQ(result.at("status"), "done") << result.at("error");
+    EXPECT_EQ(result.at("attrs").at("metric_name"), "f1") << job;
+  }
+}
+
 TEST(SweepJobs, EveryShippedConfigExpands) {
   const std::string out = temp_dir("sweep-configs");
   int configs = 0;

@@ -23,6 +23,7 @@ TeacherRecipe recipe_of(const Params& p, const TaskSpec& task, sweep::WorkerCont
   read_shape_params(p, recipe);
   if (p.has("dropout")) recipe.dropout = p.get_double("dropout", 0.1);
   recipe.max_seq_len = p.get_int("max_seq_len", 0);
+  recipe.doc_stride = p.get_int("doc_stride", recipe.doc_stride);
   recipe.max_train_examples = p.get_int("max_train_examples", 0);
   recipe.epochs = p.get_double("epochs", 0);
   FinetuneOptions& o = recipe.options;
@@ -67,7 +68,7 @@ sweep::JobKind finetune_job_kind() {
            "warmup",        "weight_decay",
            "max_grad_norm", "eval_every",
            "max_seq_len",   "max_train_examples",
-           "seed"},
+           "doc_stride",    "seed"},
           {},
           run_finetune};
 }

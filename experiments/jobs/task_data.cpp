@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "framework/tasks/squad_synthetic.h"
+#include "framework/tasks/squad_task.h"
 #include "framework/tasks/synthetic.h"
 #include "framework/util/error.h"
 
@@ -12,11 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string family_of(const TaskSpec& task) {
-  if (task.head_kind == HeadKind::question_answering) return "squad";
-  if (task.name == "synthetic") return "synthetic";
-  return "glue";
-}
+// The [data] key that points the QA tasks at synthetic SQuAD data.
+constexpr const char* kSyntheticSquadKey = "synthetic_squad";
 
 // Written beside `dir` and moved into place, so that ranks racing on it never see half a file.
 void ensure_synthetic_data(const std::string& dir) {
@@ -30,10 +29,19 @@ void ensure_synthetic_data(const std::string& dir) {
   fs::remove_all(partial);
 }
 
+// The sizes of the README's mini QA teacher; every file is written atomically, so ranks racing
+// on it write the same bytes.
+void ensure_synthetic_squad_data(const TaskSpec& task, const std::string& dir) {
+  if (fs::exists(squad_split_path(task, dir, task.dev_split))) return;
+  SquadSyntheticOptions options;
+  options.version_2 = task.name == "squad_v2";
+  write_synthetic_squad(dir, 0, 2000, 250, options);
+}
+
 }  // namespace
 
 std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& context) {
-  const std::string family = family_of(task);
+  const std::string& family = task.data_family;
   std::string dir;
   for (const std::string& key : {task.name, family}) {
     auto it = context.data_dirs.find(key);
@@ -42,12 +50,17 @@ std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& cont
       break;
     }
   }
+  auto synthetic_squad = context.data_dirs.find(kSyntheticSquadKey);
+  if (dir.empty() && family == "squad" && synthetic_squad != context.data_dirs.end()) {
+    dir = synthetic_squad->second.empty()
+              ? (fs::path(context.artifacts_dir) / "data-squad").string()
+              : synthetic_squad->second;
+    ensure_synthetic_squad_data(task, dir);
+    return dir;
+  }
   if (dir.empty()) {
-    if (family == "synthetic") {
-      dir = (fs::path(context.artifacts_dir) / "data").string();
-    } else {
-      dir = "../shared/data/" + family;
-    }
+    dir = family == "synthetic" ? (fs::path(context.artifacts_dir) / "data").string()
+                                : default_data_dir(task);
   }
   if (family == "synthetic") ensure_synthetic_data(dir);
   return dir;

@@ -10,9 +10,12 @@
 namespace kprune::jobs {
 
 // The [data] entry named like the task (`sst2`), else its family's (`glue`, `squad`,
-// `synthetic`), else ../shared/data/glue, ../shared/data/squad or <artifacts>/data. The
-// synthetic task is written there when missing (seed 0, 8000 train / 1000 dev, the bytes of
-// `kprune make-synthetic`), so a sweep on it needs no preparation.
+// `synthetic`), else for QA tasks the entry `synthetic_squad` (a folder, or "" for
+// <artifacts>/data-squad), else ../shared/data/glue, ../shared/data/squad or <artifacts>/data.
+// The synthetic task is written there when missing (seed 0, 8000 train / 1000 dev, the bytes of
+// `kprune make-synthetic`), and so is synthetic SQuAD data for `synthetic_squad` (seed 0, 2000
+// train / 250 dev paragraphs, the bytes of `kprune make-synthetic --task squad|squad_v2 --train
+// 2000 --dev 250`), so a sweep on either needs no preparation.
 std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& context);
 
 // The vocab of a model trained from random init on data in `data_dir`: its vocab.txt when it
