@@ -23,6 +23,7 @@ void run_finetune(FinetuneArgs args) {
   configure_threads(args.threads);
   TeacherRecipe& recipe = args.recipe;
   recipe.options.device = parse_device(args.device);
+  if (recipe.data_dir.empty()) recipe.data_dir = default_data_dir(find_task(recipe.task));
   if (recipe.vocab.empty() && recipe.init_checkpoint.empty())
     recipe.vocab = "../shared/data/vocab/bert-base-uncased-vocab.txt";
   Stopwatch clock;
@@ -39,14 +40,13 @@ void run_finetune(FinetuneArgs args) {
 
 void add_finetune_command(CLI::App& app) {
   auto args = std::make_shared<FinetuneArgs>();
-  args->recipe.data_dir = "../shared/data/glue";
   CLI::App* cmd = app.add_subcommand(
       "finetune", "Fine-tune a teacher on a task (from a checkpoint or random init)");
   cmd->add_option("--task", args->recipe.task,
                   "Task name (sst2, mrpc, stsb, qqp, ..., synthetic, squad, squad_v2)")
       ->required();
-  cmd->add_option("--data-dir", args->recipe.data_dir, "Folder holding <TaskDir>/{train,dev}.tsv")
-      ->capture_default_str();
+  cmd->add_option("--data-dir", args->recipe.data_dir,
+                  "Task data folder (default: ../shared/data/glue, or ../shared/data/squad for QA)");
   cmd->add_option("--out", args->out_dir,
                   "Output checkpoint directory (best dev checkpoint, HF layout)")
       ->required();

@@ -7,6 +7,7 @@
 #include "framework/model/losses.h"
 #include "framework/tasks/evaluate.h"
 #include "framework/tasks/index_sampler.h"
+#include "framework/train/optimizer.h"
 #include "framework/util/error.h"
 #include "framework/util/progress.h"
 #include "framework/util/timer.h"
@@ -31,39 +32,6 @@ std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed) {
   return order;
 }
 
-namespace {
-
-// Biases and LayerNorm parameters ("*bias", "*norm_weight") are not decayed (HF convention).
-bool is_no_decay(const std::string& name) {
-  return name.find("bias") != std::string::npos || name.find("norm") != std::string::npos;
-}
-
-std::unique_ptr<torch::optim::AdamW> make_optimizer(EncoderModel& model,
-                                                    const FinetuneOptions& options) {
-  std::vector<torch::Tensor> decay;
-  std::vector<torch::Tensor> no_decay;
-  for (const auto& item : model.named_parameters()) {
-    if (!item.value().requires_grad()) continue;
-    (is_no_decay(item.key()) ? no_decay : decay).push_back(item.value());
-  }
-  auto base = torch::optim::AdamWOptions(options.learning_rate).eps(options.adam_epsilon);
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay,
-                      std::make_unique<torch::optim::AdamWOptions>(
-                          torch::optim::AdamWOptions(base).weight_decay(options.weight_decay)));
-  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
-                                    torch::optim::AdamWOptions(base).weight_decay(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups), base);
-}
-
-void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-  }
-}
-
-}  // namespace
-
 FinetuneResult finetune_on(EncoderModel& model, const TaskSpec& task, const TrainingSet& train,
                            const DevEvaluator& evaluate_dev, const FinetuneOptions& options,
                            const BestModelCallback& on_best) {
@@ -74,7 +42,9 @@ FinetuneResult finetune_on(EncoderModel& model, const TaskSpec& task, const Trai
   }
   torch::manual_seed(options.seed);
   model.to(options.device);
-  auto optimizer = make_optimizer(model, options);
+  auto optimizer = make_adamw(
+      model.named_parameters(),
+      AdamWSettings{options.learning_rate, options.weight_decay, options.adam_epsilon});
   const auto warmup_steps = static_cast<int64_t>(
       std::llround(options.warmup_ratio * static_cast<double>(options.max_steps)));
 
