@@ -1,9 +1,11 @@
 // Forward throughput of a BERT-base-shaped random encoder (batch 32, length 128 by default),
 // printed beside the machine's GEMM rate measured in the same run, so the ratio says how
 // close the encoder runs to what the BLAS can do here.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
+
+#include "bench/bench_support.h"
 #include "framework/model/device.h"
 #include "framework/model/encoder.h"
 #include "framework/util/timer.h"
@@ -29,19 +31,18 @@ double best_seconds(int repeats, F&& run) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Encoder forward throughput vs the GEMM rate of this machine"};
-  int64_t batch = 32, seq = 128, layers = 12, hidden = 768, heads = 12, ffn = 3072;
+  int64_t batch = 32, seq = 128;
+  kprune::bench::ModelShape shape;
   int repeats = 3, threads = 0;
   std::string device_spec = "auto";
   app.add_option("--batch", batch)->capture_default_str();
   app.add_option("--seq", seq)->capture_default_str();
-  app.add_option("--layers", layers)->capture_default_str();
-  app.add_option("--hidden", hidden)->capture_default_str();
-  app.add_option("--heads", heads)->capture_default_str();
-  app.add_option("--ffn", ffn)->capture_default_str();
+  shape.add_options(app);
   app.add_option("--repeats", repeats)->capture_default_str();
   app.add_option("--threads", threads, "0: all cores")->capture_default_str();
   app.add_option("--device", device_spec)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  const int64_t layers = shape.layers, hidden = shape.hidden, heads = shape.heads, ffn = shape.ffn;
 
   const kprune::ThreadPlan plan = kprune::configure_threads(threads);
   const torch::Device device = kprune::parse_device(device_spec);
@@ -61,14 +62,7 @@ int main(int argc, char** argv) {
   const double gemm_flops = 2.0 * double(batch * seq) * double(hidden) * double(ffn);
   const double gemm_rate = gemm_flops / gemm_s;
 
-  const nlohmann::json config_json = {
-      {"model_type", "bert"},        {"vocab_size", 30522},         {"hidden_size", hidden},
-      {"num_hidden_layers", layers}, {"num_attention_heads", heads}, {"intermediate_size", ffn},
-      {"max_position_embeddings", 512}, {"type_vocab_size", 2},      {"num_labels", 2},
-      {"hidden_act", "gelu"}};
-  auto model = kprune::EncoderModel::random(kprune::EncoderConfig::from_json(config_json, "bench"), 0);
-  model->to(device);
-  model->eval();
+  auto model = kprune::bench::random_bert(shape, device);
   kprune::Batch input;
   input.input_ids = torch::randint(1000, 30000, {batch, seq}, torch::kLong).to(device);
   input.token_type_ids = torch::zeros({batch, seq}, torch::kLong).to(device);
@@ -88,9 +82,12 @@ int main(int argc, char** argv) {
 
   fmt::print("device {}  intra-op threads {}  OpenBLAS threads {}\n", device.str(), plan.intra_op,
              plan.blas);
-  fmt::print("GEMM [{}x{}]x[{}x{}]: {:.1f} GFLOP/s\n", batch * seq, hidden, hidden, ffn, gemm_rate / 1e9);
-  fmt::print("encoder L={} d={} H={} d_f={}, batch {} x length {}: {:.3f} s per forward, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
-             layers, hidden, heads, ffn, batch, seq, forward_s, tokens / forward_s, forward_rate / 1e9);
+  fmt::print("GEMM [{}x{}]x[{}x{}]: {:.1f} GFLOP/s\n", batch * seq, hidden, hidden, ffn,
+             gemm_rate / 1e9);
+  fmt::print(
+      "encoder L={} d={} H={} d_f={}, batch {} x length {}: {:.3f} s per forward, {:.0f} tokens/s, "
+      "{:.1f} GFLOP/s\n",
+      layers, hidden, heads, ffn, batch, seq, forward_s, tokens / forward_s, forward_rate / 1e9);
   fmt::print("ratio forward GFLOP/s / GEMM GFLOP/s = {:.3f}\n", forward_rate / gemm_rate);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/model/device.h"
 #include "framework/model/encoder.h"
 #include "framework/prune/pruner.h"
@@ -28,27 +29,6 @@ namespace {
 using kprune::Batch;
 using kprune::EncoderModel;
 using kprune::Stopwatch;
-
-struct Shape {
-  std::string name;
-  int64_t layers, hidden, heads, ffn;
-};
-
-std::shared_ptr<EncoderModel> random_model(const Shape& shape, torch::Device device) {
-  const nlohmann::json config = {{"model_type", "bert"},
-                                 {"vocab_size", 30522},
-                                 {"hidden_size", shape.hidden},
-                                 {"num_hidden_layers", shape.layers},
-                                 {"num_attention_heads", shape.heads},
-                                 {"intermediate_size", shape.ffn},
-                                 {"max_position_embeddings", 512},
-                                 {"type_vocab_size", 2},
-                                 {"num_labels", 2}};
-  auto model = EncoderModel::random(kprune::EncoderConfig::from_json(config, shape.name), 0);
-  model->to(device);
-  model->eval();
-  return model;
-}
 
 // Batches of 32 sequences with lengths uniform in [ℓ/2, 3ℓ/2], each padded to its longest
 // (as the GLUE sample set), random binary labels for Kwon's Fisher loss, until `tokens` real
@@ -120,9 +100,9 @@ double sum_seconds(const kprune::PruneReport& report, double kprune::SublayerRep
   return total;
 }
 
-void run_shape(const Shape& shape, int64_t tokens, int64_t mean_len, double reduction,
-               const std::string& kprune_mode, torch::Device device) {
-  const auto model = random_model(shape, device);
+void run_shape(const kprune::bench::ModelShape& shape, int64_t tokens, int64_t mean_len,
+               double reduction, const std::string& kprune_mode, torch::Device device) {
+  const auto model = kprune::bench::random_bert(shape, device);
   const auto batches = sample_batches(tokens, mean_len, device);
   int64_t real_tokens = 0, padded = 0;
   for (const Batch& b : batches) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.h"
 #include "framework/model/device.h"
 #include "framework/model/encoder.h"
 #include "framework/model/flops.h"
@@ -33,16 +34,14 @@ double median(std::vector<double> values) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Speedup of pruned BERT-base-shaped encoders over the teacher / FLOPs ratio"};
-  int64_t batch = 32, seq = 128, layers = 12, hidden = 768, heads = 12, ffn = 3072;
+  int64_t batch = 32, seq = 128;
+  kprune::bench::ModelShape shape;
   int rounds = 3, threads = 0;
   std::vector<double> reductions = {0.5, 0.7};
   std::string device_spec = "auto";
   app.add_option("--batch", batch)->capture_default_str();
   app.add_option("--seq", seq)->capture_default_str();
-  app.add_option("--layers", layers)->capture_default_str();
-  app.add_option("--hidden", hidden)->capture_default_str();
-  app.add_option("--heads", heads)->capture_default_str();
-  app.add_option("--ffn", ffn)->capture_default_str();
+  shape.add_options(app);
   app.add_option("--reductions", reductions, "FLOPs reductions")
       ->delimiter(',')
       ->capture_default_str();
@@ -52,16 +51,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "0: all cores")->capture_default_str();
   app.add_option("--device", device_spec)->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  const int64_t layers = shape.layers, hidden = shape.hidden, heads = shape.heads, ffn = shape.ffn;
 
   const kprune::ThreadPlan plan = kprune::configure_threads(threads);
   const torch::Device device = kprune::parse_device(device_spec);
-  const nlohmann::json config_json = {
-      {"model_type", "bert"},           {"vocab_size", 30522},          {"hidden_size", hidden},
-      {"num_hidden_layers", layers},    {"num_attention_heads", heads}, {"intermediate_size", ffn},
-      {"max_position_embeddings", 512}, {"type_vocab_size", 2},         {"num_labels", 2}};
-  const auto config = kprune::EncoderConfig::from_json(config_json, "bench");
-  auto teacher = kprune::EncoderModel::random(config, 0);
-  teacher->eval();
+  auto teacher = kprune::bench::random_bert(shape, torch::kCPU);
+  const kprune::EncoderConfig& config = teacher->config();
 
   std::vector<std::shared_ptr<kprune::EncoderModel>> models = {teacher};
   auto generator = at::detail::createCPUGenerator(1);

@@ -5,7 +5,6 @@
 //   startup is the wall time of the same command once every job is done (resume skips all);
 //   cache: 5 ratios of one teacher in one sweep vs 5 cold single-job runs.
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,19 +12,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "framework/util/timer.h"
+#include "bench/bench_support.h"
 
 namespace {
 
 const std::string kSweep = KPRUNE_SWEEP_BIN;
-
-double timed(const std::string& command) {
-  kprune::Stopwatch clock;
-  const int status = std::system((command + " > /dev/null 2>&1").c_str());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("failed: " + command);
-  return clock.seconds();
-}
 
 std::string write_config(const std::string& dir, int jobs, double duration, double teacher_s) {
   const std::string path = dir + "/bench.toml";
@@ -52,8 +43,9 @@ void overhead(int ranks, int jobs, double duration) {
       ranks == 1 ? kSweep + " " + config
                  : fmt::format("mpirun --allow-run-as-root --oversubscribe -np {} {} {}", ranks,
                                kSweep, config);
-  const double wall = timed(command);
-  const double startup = timed(command);  // everything done: expansion, MPI start, file open
+  const double wall = kprune::bench::timed_command(command);
+  const double startup =
+      kprune::bench::timed_command(command);  // everything done: expansion, MPI start, file open
   const int workers = ranks == 1 ? 1 : ranks - 1;
   const double work = jobs * duration / workers;
   fmt::print(
@@ -64,11 +56,12 @@ void overhead(int ranks, int jobs, double duration) {
 void cache_saving(int ratios, double duration, double teacher_s) {
   const std::string dir = fresh_dir("cache");
   const std::string config = write_config(dir, ratios, duration, teacher_s);
-  const double warm = timed(kSweep + " " + config);
+  const double warm = kprune::bench::timed_command(kSweep + " " + config);
   double cold = 0;
   for (int i = 0; i < ratios; ++i) {
     std::filesystem::remove(dir + "/results.h5");
-    cold += timed(fmt::format("{} {} --filter flops_reduction={}", kSweep, config, 0.01 * (i + 1)));
+    cold += kprune::bench::timed_command(
+        fmt::format("{} {} --filter flops_reduction={}", kSweep, config, 0.01 * (i + 1)));
   }
   fmt::print(
       "teacher cache: {} ratios, teacher {:.2f} s, job {:.2f} s: one sweep {:.2f} s vs {} cold "

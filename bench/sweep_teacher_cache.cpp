@@ -6,7 +6,6 @@
 //   bench_sweep_teacher_cache [--task synthetic] [--pruner magnitude] [--layers 2 --hidden 64
 //                              --heads 2 --ffn 256] [--steps 300]
 #include <fmt/format.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,20 +15,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "framework/util/timer.h"
+#include "bench/bench_support.h"
 
 namespace {
 
 const std::string kSweep = KPRUNE_SWEEP_BIN;
 const double kRatios[] = {0.4, 0.5, 0.6, 0.7, 0.8};
-
-double timed(const std::string& command) {
-  kprune::Stopwatch clock;
-  const int status = std::system((command + " > /dev/null 2>&1").c_str());
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("failed: " + command);
-  return clock.seconds();
-}
 
 std::map<std::string, std::string> parse_args(int argc, char** argv) {
   std::map<std::string, std::string> args = {
@@ -60,7 +51,7 @@ int main(int argc, char** argv) {
       "max_position = 512\nsteps = {}\neval_every = {}\nlr = 1e-3\n",
       dir.string(), artifacts, args.at("task"), args.at("layers"), args.at("hidden"),
       args.at("heads"), args.at("ffn"), args.at("steps"), args.at("steps"));
-  const double train_s = timed(kSweep + " " + teacher_config);
+  const double train_s = kprune::bench::timed_command(kSweep + " " + teacher_config);
   std::string checkpoint;
   for (const auto& entry : std::filesystem::directory_iterator(artifacts)) {
     if (std::filesystem::exists(entry.path() / "model.safetensors")) checkpoint = entry.path();
@@ -75,11 +66,12 @@ int main(int argc, char** argv) {
       "\"{}\"\n[grids.main]\nkind = \"prune\"\nmodel = \"teacher\"\ntask = \"{}\"\npruner = "
       "\"{}\"\nflops_reduction = [{}]\n",
       dir.string(), artifacts, checkpoint, args.at("task"), args.at("pruner"), ratios);
-  const double warm = timed(kSweep + " " + grid_config);
+  const double warm = kprune::bench::timed_command(kSweep + " " + grid_config);
   double cold = 0;
   for (double r : kRatios) {
     std::filesystem::remove(dir / "grid.h5");
-    cold += timed(fmt::format("{} {} --filter flops_reduction={}", kSweep, grid_config, r));
+    cold += kprune::bench::timed_command(
+        fmt::format("{} {} --filter flops_reduction={}", kSweep, grid_config, r));
   }
   fmt::print(
       "teacher cache, real prune jobs ({} on {}, {} layers x hidden {}; teacher trained in "
