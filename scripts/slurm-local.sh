@@ -54,7 +54,8 @@ start_cluster() {
 
   local node cpus memory port
   node=$(hostname -s)
-  cpus=$(nproc)
+  # `nproc` obeys OMP_NUM_THREADS (ctest sets it to 1): ask for the processors themselves.
+  cpus=$(getconf _NPROCESSORS_ONLN)
   memory=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
   # Two free ports next to each other, so that a second cluster (another CI job) can run too.
   port=$(python3 -c 'import socket

@@ -24,6 +24,11 @@ command -v sbatch >/dev/null || {
   exit 1
 }
 
+if [ "$(getconf _NPROCESSORS_ONLN)" -lt 2 ]; then
+  echo "FAIL: the test runs a coordinator and a worker rank (sbatch -n 2): it needs 2 CPUs" >&2
+  exit 1
+fi
+
 work=$(mktemp -d /tmp/kprune-slurm-test.XXXXXX)
 cleanup() {
   bash "$repo/scripts/slurm-local.sh" stop "$work/cluster" || true
@@ -39,7 +44,8 @@ export KPRUNE_SWEEP="$sweep_bin"
 submit() {  # submit TEMPLATE CONFIG OUTPUT.h5: waits for the job, fails with its log on error
   local template=$1 config=$2 output=$3 log
   log="$work/$(basename "$template" .sbatch)-$RANDOM.out"
-  if ! (cd "$repo" && sbatch --wait --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 \
+  # A job Slurm cannot place would wait forever: give up after 15 minutes.
+  if ! (cd "$repo" && timeout 900 sbatch --wait --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 \
     --time=20 --output="$log" "$template" "$config" "sweep.output=$output" >/dev/null); then
     echo "FAIL: sbatch $template $config; its log:" >&2
     cat "$log" >&2
