@@ -8,6 +8,7 @@
 
 #include "framework/model/encoder.h"
 #include "framework/model/mlm_head.h"
+#include "framework/model/random_config.h"
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
 #include "framework/train/pretrain_corpus.h"
@@ -21,31 +22,6 @@ namespace kprune {
 namespace {
 
 namespace fs = std::filesystem;
-
-// HF config.json fields of the requested shape; dropouts are HF's defaults.
-nlohmann::json model_config(const PretrainRecipe& args, int64_t vocab_size) {
-  nlohmann::json config = {{"model_type", args.model_type},
-                           {"vocab_size", vocab_size},
-                           {"max_position_embeddings", args.max_position},
-                           {"initializer_range", 0.02},
-                           {"pad_token_id", 0}};
-  if (args.model_type == "bert") {
-    config.update({{"hidden_size", args.hidden},
-                   {"num_hidden_layers", args.layers},
-                   {"num_attention_heads", args.heads},
-                   {"intermediate_size", args.ffn},
-                   {"type_vocab_size", 2}});
-  } else if (args.model_type == "distilbert") {
-    config.update({{"dim", args.hidden},
-                   {"n_layers", args.layers},
-                   {"n_heads", args.heads},
-                   {"hidden_dim", args.ffn},
-                   {"sinusoidal_pos_embds", false}});
-  } else {
-    fail("model type {}: expected bert or distilbert", args.model_type);
-  }
-  return config;
-}
 
 }  // namespace
 
@@ -65,8 +41,11 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                      corpus_tokens, sequences.size(0), args.seq_len);
   log.flush();
 
-  const EncoderConfig config =
-      EncoderConfig::from_json(model_config(args, tokenizer.vocab_size()), "pretrain");
+  const EncoderConfig config = EncoderConfig::from_json(
+      random_encoder_config({args.model_type, args.layers, args.hidden, args.heads, args.ffn,
+                             args.max_position, std::nullopt},
+                            tokenizer.vocab_size()),
+      "pretrain");
   auto encoder = EncoderModel::random(config, args.options.seed);
   MlmHead head(config, args.options.seed + 1);
   MlmMasking masking;

@@ -9,6 +9,8 @@
 
 #include "framework/model/checkpoint.h"
 #include "framework/model/encoder.h"
+#include "framework/model/family.h"
+#include "framework/model/random_config.h"
 #include "framework/tasks/evaluate.h"
 #include "framework/text/wordpiece_tokenizer.h"
 #include "framework/train/init_checkpoint.h"
@@ -23,41 +25,14 @@ namespace kprune {
 
 nlohmann::json random_init_config(const TeacherRecipe& recipe, const TaskSpec& task,
                                   int64_t vocab_size) {
-  nlohmann::json config;
-  config["model_type"] = recipe.model_type;
-  config["vocab_size"] = vocab_size;
-  config["max_position_embeddings"] = recipe.max_position;
-  config["initializer_range"] = 0.02;
-  config["pad_token_id"] = 0;
+  nlohmann::json config =
+      random_encoder_config({recipe.model_type, recipe.layers, recipe.hidden, recipe.heads,
+                             recipe.ffn, recipe.max_position, recipe.dropout},
+                            vocab_size);
   const std::string head = task.head_kind == HeadKind::question_answering
                                ? "QuestionAnswering"
                                : "SequenceClassification";
-  if (recipe.model_type == "distilbert") {
-    config["architectures"] = {"DistilBertFor" + head};
-    config["dim"] = recipe.hidden;
-    config["n_layers"] = recipe.layers;
-    config["n_heads"] = recipe.heads;
-    config["hidden_dim"] = recipe.ffn;
-    config["activation"] = "gelu";
-    config["dropout"] = recipe.dropout.value_or(0.1);
-    config["attention_dropout"] = recipe.dropout.value_or(0.1);
-    config["seq_classif_dropout"] = recipe.dropout.value_or(0.2);
-    config["qa_dropout"] = recipe.dropout.value_or(0.1);
-    config["sinusoidal_pos_embds"] = false;
-  } else if (recipe.model_type == "bert") {
-    config["architectures"] = {"BertFor" + head};
-    config["hidden_size"] = recipe.hidden;
-    config["num_hidden_layers"] = recipe.layers;
-    config["num_attention_heads"] = recipe.heads;
-    config["intermediate_size"] = recipe.ffn;
-    config["hidden_act"] = "gelu";
-    config["hidden_dropout_prob"] = recipe.dropout.value_or(0.1);
-    config["attention_probs_dropout_prob"] = recipe.dropout.value_or(0.1);
-    config["type_vocab_size"] = 2;
-    config["layer_norm_eps"] = 1e-12;
-  } else {
-    fail("model type {}: expected bert or distilbert", recipe.model_type);
-  }
+  config["architectures"] = {model_family(recipe.model_type).architecture_prefix + "For" + head};
   if (task.head_kind != HeadKind::question_answering) {
     config["num_labels"] = task.num_labels;
     nlohmann::json id2label = nlohmann::json::object();
