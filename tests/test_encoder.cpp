@@ -202,6 +202,43 @@ TEST_P(TinyModel, SuffixFromProbesAndProbeContents) {
                               plain[2].features.slice(2, dh, 2 * dh) * 0.5));
 }
 
+// Kwon's tuning runs the kept units only and rescales them through the output projection:
+// both must equal the masked forward of the whole sublayer.
+TEST_P(TinyModel, UnitSubsetFeaturesAndProjectEqualTheMaskedForward) {
+  auto model = testing::tiny_model(config(), 17);
+  const Batch batch = testing::tiny_batch({6, 4}, 6, 18);
+  const torch::Tensor bias = model->attention_bias(batch);
+  torch::Tensor x = model->embed(batch);
+  for (int64_t s = 0; s < 2; ++s) {
+    const Sublayer& sub = model->sublayer(s);
+    const int64_t n = sub.num_units();
+    const torch::Tensor units = torch::tensor({n - 1}, torch::kInt64);  // the last unit alone
+    torch::Tensor mask = torch::zeros({n}, torch::kFloat64);
+    mask[n - 1] = 0.75;
+    SublayerProbe probe;
+    const torch::Tensor masked = sub.forward(x, bias, mask, &probe);
+
+    const torch::Tensor columns = sub.unit_columns(units);
+    ASSERT_EQ(columns.numel(), sub.unit_width());
+    EXPECT_EQ(columns[0].item<int64_t>(), (n - 1) * sub.unit_width());
+    const torch::Tensor subset = sub.features(x, bias, units);  // [B, T, width]
+    EXPECT_LT(max_rel_diff(subset, sub.features(x, bias).index_select(2, columns)), 1e-12);
+    SublayerProbe subset_probe;
+    const torch::Tensor projected = sub.project(x, subset * 0.75, columns, &subset_probe);
+    EXPECT_LT(max_rel_diff(projected, masked), 1e-12) << "sublayer " << s;
+    EXPECT_LT(max_rel_diff(subset_probe.pre_ln, probe.pre_ln), 1e-12);
+    EXPECT_LT(max_rel_diff(sub.project(x, probe.features), masked), 1e-12);
+    // No unit at all: the output projection is its bias alone.
+    const torch::Tensor none = torch::zeros({0}, torch::kInt64);
+    EXPECT_EQ(sub.features(x, bias, none).size(2), 0);
+    EXPECT_LT(max_rel_diff(sub.project(x, sub.features(x, bias, none), none),
+                           sub.forward(x, bias, torch::zeros({n}, torch::kFloat64))),
+              1e-12);
+    EXPECT_THROW(sub.project(x, subset, {}), Error);
+    x = masked;
+  }
+}
+
 // Masks may require grad: the gradient of the output w.r.t. a unit's mask is the change that
 // removing it makes to first order; here we only check it flows and has the right shape.
 TEST_P(TinyModel, MaskGradientsFlowWithoutParameterGradients) {

@@ -39,19 +39,31 @@ Sublayer::Sublayer(const SublayerOptions& options) : options_(options) {
   norm_bias_ = register_parameter("norm_bias", torch::zeros({d}));
 }
 
-torch::Tensor Sublayer::features(const torch::Tensor& x,
-                                 const torch::Tensor& attention_bias) const {
+torch::Tensor Sublayer::unit_columns(const torch::Tensor& units) const {
+  const int64_t width = unit_width();
+  const torch::Tensor index = units.to(out_weight_.device(), torch::kInt64);
+  return (index.unsqueeze(1) * width + torch::arange(width, index.options()).unsqueeze(0))
+      .reshape(-1);
+}
+
+torch::Tensor Sublayer::features(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                                 const torch::Tensor& units) const {
+  const bool subset = units.defined();
+  const int64_t count = subset ? units.numel() : num_units();
+  if (count == 0) return x.new_zeros({x.size(0), x.size(1), 0});
+  const torch::Tensor columns = subset ? unit_columns(units) : torch::Tensor();
   if (options_.kind == SublayerKind::feed_forward) {
-    // [B, T, F]; the exact erf GELU, as HF's "gelu".
-    return torch::gelu(torch::linear(x, in_weight_, in_bias_));
+    const torch::Tensor weight = subset ? in_weight_.index_select(0, columns) : in_weight_;
+    const torch::Tensor bias = subset ? in_bias_.index_select(0, columns) : in_bias_;
+    return torch::gelu(torch::linear(x, weight, bias));  // [B, T, F]; exact erf GELU as HF
   }
-  const int64_t batch = x.size(0), tokens = x.size(1);
-  const int64_t heads = num_units(), width = unit_width();
-  // One fused matmul for Q, K and V of all heads: [B, T, 3 * H * d_h] -> [3, B, H, T, d_h].
-  torch::Tensor qkv =
-      torch::linear(x, in_weight_.view({3 * heads * width, -1}), in_bias_.view({-1}))
-          .view({batch, tokens, 3, heads, width})
-          .permute({2, 0, 3, 1, 4});
+  const int64_t batch = x.size(0), tokens = x.size(1), width = unit_width();
+  const torch::Tensor weight = subset ? in_weight_.index_select(1, columns) : in_weight_;
+  const torch::Tensor bias = subset ? in_bias_.index_select(1, columns) : in_bias_;
+  // One fused matmul for Q, K and V of the heads: [B, T, 3 * H * d_h] -> [3, B, H, T, d_h].
+  torch::Tensor qkv = torch::linear(x, weight.reshape({3 * count * width, -1}), bias.reshape({-1}))
+                          .view({batch, tokens, 3, count, width})
+                          .permute({2, 0, 3, 1, 4});
   torch::Tensor scores = torch::matmul(qkv[0], qkv[1].transpose(-1, -2));  // [B, H, T, T]
   scores = scores / std::sqrt(static_cast<double>(width)) + attention_bias;
   torch::Tensor probs = torch::softmax(scores, -1);
@@ -59,7 +71,7 @@ torch::Tensor Sublayer::features(const torch::Tensor& x,
     probs = torch::dropout(probs, options_.attention_dropout, is_training());
   }
   // [B, H, T, d_h] -> [B, T, H * d_h]
-  return torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, heads * width});
+  return torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, count * width});
 }
 
 torch::Tensor Sublayer::forward(const torch::Tensor& x, const torch::Tensor& attention_bias,
@@ -85,14 +97,28 @@ torch::Tensor Sublayer::forward(const torch::Tensor& x, const torch::Tensor& att
            to_string(kind()), mask_size, num_units(), num_features());
     }
   }
-  torch::Tensor out = torch::linear(feats, out_weight_, out_bias_);
+  return project(x, feats, {}, probe);
+}
+
+torch::Tensor Sublayer::project(const torch::Tensor& x, const torch::Tensor& features,
+                                const torch::Tensor& columns, SublayerProbe* probe) const {
+  const int64_t d = hidden_size();
+  const int64_t width = columns.defined() ? columns.numel() : num_features();
+  if (features.size(-1) != width) {
+    fail("{} sublayer: features have {} columns, expected {}", to_string(kind()), features.size(-1),
+         width);
+  }
+  const torch::Tensor weight =
+      columns.defined() ? out_weight_.index_select(1, columns) : out_weight_;
+  torch::Tensor out =
+      is_empty() ? torch::zeros_like(x) : torch::linear(features, weight, out_bias_);
   if (options_.output_dropout > 0) {
     out = torch::dropout(out, options_.output_dropout, is_training());
   }
   torch::Tensor pre_ln = x + out;
   if (probe != nullptr) {
     probe->input = x;
-    probe->features = feats;
+    probe->features = features;
     probe->pre_ln = pre_ln;
   }
   return torch::layer_norm(pre_ln, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
@@ -110,10 +136,7 @@ void Sublayer::shrink(const std::vector<int64_t>& keep_units, const torch::Tenso
   }
   const int64_t kept = static_cast<int64_t>(keep_units.size());
   const int64_t width = unit_width();
-  // Feature columns of the kept units, in order.
-  auto units = torch::tensor(keep_units, torch::dtype(torch::kInt64)).to(out_weight_.device());
-  auto columns =
-      (units.unsqueeze(1) * width + torch::arange(width, units.options()).unsqueeze(0)).reshape(-1);
+  const torch::Tensor columns = unit_columns(torch::tensor(keep_units, torch::kInt64));
 
   torch::NoGradGuard no_grad;
   const int64_t feature_dim = kind() == SublayerKind::attention ? 1 : 0;

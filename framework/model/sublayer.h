@@ -52,6 +52,21 @@ class Sublayer : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias,
                         const torch::Tensor& unit_mask = {}, SublayerProbe* probe = nullptr) const;
 
+  // The unmasked features of `units` only (int64 unit indices; all units when undefined):
+  // [B, T, units.numel() * width], the columns `unit_columns(units)` of the full features.
+  // Runs a subset of heads or neurons at its own cost, e.g. the kept units of a mask.
+  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                         const torch::Tensor& units = {}) const;
+  // Feature columns of `units`, in order: [units.numel() * width].
+  torch::Tensor unit_columns(const torch::Tensor& units) const;
+
+  // The tail of forward from features already masked or scaled: LN(x + features · W_oᵀ + b),
+  // [B, T, d]. `columns` (optional, int64) names the feature columns `features` holds when it
+  // carries only some units; without it `features` is [B, T, units * width]. Lets a caller
+  // rescale units after a forward without recomputing the features.
+  torch::Tensor project(const torch::Tensor& x, const torch::Tensor& features,
+                        const torch::Tensor& columns = {}, SublayerProbe* probe = nullptr) const;
+
   // Physical pruning (algorithms.md 1.4): keeps `keep_units` (sorted, distinct, in range) in
   // that order; `new_out_weight` [d, kept * width] replaces the kept output-projection columns.
   // Keeping no unit makes the sublayer LN-only (1.5).
@@ -77,7 +92,6 @@ class Sublayer : public torch::nn::Module {
   torch::Tensor norm_bias() const { return norm_bias_; }
 
  private:
-  torch::Tensor features(const torch::Tensor& x, const torch::Tensor& attention_bias) const;
   torch::Tensor qkv(int64_t which, bool bias) const;  // 0 = query, 1 = key, 2 = value
 
   SublayerOptions options_;

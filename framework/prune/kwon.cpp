@@ -210,7 +210,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
   torch::NoGradGuard no_grad;
   const torch::Device device = model.device();
   const torch::ScalarType dtype = model.dtype();
-  // REF accumulates the systems in float32 as the official code; CLEAN in float64.
+  // Each batch's products are in the model's dtype; REF sums them in float32 as the official
+  // code, CLEAN in float64.
   const torch::ScalarType acc = mode == KwonMode::ref ? torch::kFloat32 : torch::kFloat64;
   const int64_t num_layers = model.config().num_layers;
   const std::vector<torch::Tensor> teacher_masks = teacher.unit_masks(dtype, device);
@@ -267,6 +268,12 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
     return true;
   };
 
+  // Each sublayer runs once per batch for the teacher and once for the student, each over its
+  // kept units only; the student's features are kept so that the tuned scales are applied by
+  // the output projection alone.
+  auto index_of = [&](const std::vector<int64_t>& units) {
+    return torch::tensor(units, torch::kInt64).to(device);
+  };
   for (int64_t l = 0; l < num_layers; ++l) {
     const int64_t s_mha = 2 * l, s_ffn = 2 * l + 1;
     const Sublayer& mha = model.sublayer(s_mha);
@@ -274,98 +281,118 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
 
     // MHA: unknowns = kept heads + one constant column (per output element).
     const std::vector<int64_t> heads = nonzero_indices(student.heads[l]);
+    const bool tune_mha = !heads.empty() && tune_attention && l > 0;
     if (heads.empty()) {
       result.status[s_mha] = "skipped: no head kept";
     } else if (!tune_attention) {
       result.status[s_mha] = "skipped: attention not tuned";
     } else if (l == 0) {
       result.status[s_mha] = "skipped: layer 0 attention is never tuned";
-    } else {
-      KwonTuningStep step;
-      step.layer = l;
-      step.kind = SublayerKind::attention;
-      step.units = heads;
-      const int64_t k = static_cast<int64_t>(heads.size());
-      const int64_t d = mha.hidden_size(), dh = mha.unit_width();
-      const torch::Tensor student_mask = result.masks.heads[l].to(device, dtype);
-      const torch::Tensor head_index = torch::tensor(heads).to(device);
-      // W_o per kept head: [d, k, d_h].
-      const torch::Tensor w_o = mha.out_weight().view({d, -1, dh}).index_select(1, head_index);
-      step.gram = torch::zeros({k + 1, k + 1}, torch::dtype(acc));
-      step.rhs = torch::zeros({k + 1}, torch::dtype(acc));
-      for (size_t b = 0; b < batches.size(); ++b) {
-        SublayerProbe teacher_probe, student_probe;
-        mha.forward(teacher_x[b], biases[b], teacher_masks[s_mha], &teacher_probe);
-        mha.forward(student_x[b], biases[b], student_mask, &student_probe);
-        // [tokens, k, d_h] contexts of the kept heads -> per-head outputs [tokens, d, k].
-        const torch::Tensor contexts = real_tokens(student_probe.features, batches[b])
-                                           .view({-1, mha.num_units(), dh})
-                                           .index_select(1, head_index);
-        const torch::Tensor per_head = torch::einsum("thj,ohj->toh", {contexts, w_o});
-        const torch::Tensor target = real_tokens(teacher_probe.pre_ln, batches[b]) -
-                                     mha.out_bias() - real_tokens(student_x[b], batches[b]);
-        torch::Tensor a =
-            torch::cat({per_head, torch::ones_like(per_head.select(2, 0)).unsqueeze(2)}, 2)
-                .reshape({-1, k + 1})
-                .to(acc);
-        step.gram += a.t().mm(a).cpu();
-        step.rhs += a.t().mv(target.reshape(-1).to(acc)).cpu();
-        step.num_rows += a.size(0);
-      }
-      if (!finish_step(std::move(step), s_mha, result.masks.heads[l], true)) break;
     }
-
-    // Teacher and student MHA outputs of this layer (student with its tuned head scales).
-    const std::vector<torch::Tensor> student_masks = result.masks.unit_masks(dtype, device);
-    std::vector<torch::Tensor> teacher_mid, student_mid;
+    KwonTuningStep mha_step;
+    const int64_t k_heads = static_cast<int64_t>(heads.size());
+    const int64_t d = mha.hidden_size(), dh = mha.unit_width();
+    const torch::Tensor head_index = index_of(heads);
+    const torch::Tensor head_columns = mha.unit_columns(head_index);
+    const torch::Tensor teacher_heads = index_of(nonzero_indices(teacher.heads[l]));
+    const torch::Tensor teacher_head_columns = mha.unit_columns(teacher_heads);
+    // W_o per kept head: [d, k, d_h].
+    const torch::Tensor w_o = mha.out_weight().view({d, -1, dh}).index_select(1, head_index);
+    if (tune_mha) {
+      mha_step.layer = l;
+      mha_step.kind = SublayerKind::attention;
+      mha_step.units = heads;
+      mha_step.gram = torch::zeros({k_heads + 1, k_heads + 1}, torch::dtype(acc));
+      mha_step.rhs = torch::zeros({k_heads + 1}, torch::dtype(acc));
+    }
+    // Teacher and student MHA outputs of this layer; the student's kept-head contexts.
+    std::vector<torch::Tensor> teacher_mid, student_mid, student_contexts;
     for (size_t b = 0; b < batches.size(); ++b) {
-      teacher_mid.push_back(mha.forward(teacher_x[b], biases[b], teacher_masks[s_mha]));
-      student_mid.push_back(mha.forward(student_x[b], biases[b], student_masks[s_mha]));
+      SublayerProbe teacher_probe;
+      teacher_mid.push_back(mha.project(teacher_x[b],
+                                        mha.features(teacher_x[b], biases[b], teacher_heads),
+                                        teacher_head_columns, &teacher_probe));
+      student_contexts.push_back(mha.features(student_x[b], biases[b], head_index));  // [B,T,k·d_h]
+      student_mid.push_back(mha.project(student_x[b], student_contexts.back(), head_columns));
+      if (!tune_mha) continue;
+      // [tokens, k, d_h] contexts of the kept heads -> per-head outputs [tokens, d, k].
+      const torch::Tensor contexts =
+          real_tokens(student_contexts.back(), batches[b]).view({-1, k_heads, dh});
+      const torch::Tensor per_head = torch::einsum("thj,ohj->toh", {contexts, w_o});
+      const torch::Tensor target = real_tokens(teacher_probe.pre_ln, batches[b]) - mha.out_bias() -
+                                   real_tokens(student_x[b], batches[b]);
+      torch::Tensor a =
+          torch::cat({per_head, torch::ones_like(per_head.select(2, 0)).unsqueeze(2)}, 2)
+              .reshape({-1, k_heads + 1});
+      mha_step.gram += a.t().mm(a).to(torch::kCPU, acc);
+      mha_step.rhs += a.t().mv(target.reshape(-1)).to(torch::kCPU, acc);
+      mha_step.num_rows += a.size(0);
     }
+    if (tune_mha) {
+      if (!finish_step(std::move(mha_step), s_mha, result.masks.heads[l], true)) break;
+      const torch::Tensor scales = result.masks.heads[l]
+                                       .index_select(0, head_index.cpu())
+                                       .to(device, dtype)
+                                       .repeat_interleave(dh);
+      for (size_t b = 0; b < batches.size(); ++b) {
+        student_mid[b] = mha.project(student_x[b], student_contexts[b] * scales, head_columns);
+      }
+    }
+    student_contexts.clear();
 
     // FFN: one unknown per kept neuron; REF's teacher target uses ALL neurons of this layer.
     const std::vector<int64_t> neurons = nonzero_indices(student.neurons[l]);
+    KwonTuningStep ffn_step;
+    const int64_t k = static_cast<int64_t>(neurons.size());
+    const torch::Tensor neuron_index = index_of(neurons);
+    const torch::Tensor teacher_neurons = index_of(nonzero_indices(teacher.neurons[l]));
+    const torch::Tensor w = ffn.out_weight().index_select(1, neuron_index);  // [d, k]
     if (neurons.empty()) {
       result.status[s_ffn] = "skipped: no neuron kept";
     } else {
-      KwonTuningStep step;
-      step.layer = l;
-      step.kind = SublayerKind::feed_forward;
-      step.units = neurons;
-      step.cls_only = classification && l == num_layers - 1;
-      const int64_t k = static_cast<int64_t>(neurons.size());
-      const torch::Tensor neuron_index = torch::tensor(neurons).to(device);
-      const torch::Tensor w = ffn.out_weight().index_select(1, neuron_index).to(acc);  // [d, k]
-      const torch::Tensor w_gram = w.t().mm(w);                                        // [k, k]
-      step.gram = torch::zeros({k, k}, torch::dtype(acc));
-      step.rhs = torch::zeros({k}, torch::dtype(acc));
-      auto rows = [&](const torch::Tensor& t, const Batch& batch) {
-        return step.cls_only ? t.select(1, 0) : real_tokens(t, batch);
-      };
-      for (size_t b = 0; b < batches.size(); ++b) {
-        SublayerProbe teacher_probe, student_probe;
-        // REF: the official recording hook sees the activations before the neuron mask.
-        ffn.forward(teacher_mid[b], biases[b],
-                    mode == KwonMode::ref ? torch::Tensor() : teacher_masks[s_ffn], &teacher_probe);
-        ffn.forward(student_mid[b], biases[b], {}, &student_probe);
-        // [rows, k] activations of the kept neurons; target [rows, d].
-        const torch::Tensor act =
-            rows(student_probe.features, batches[b]).index_select(1, neuron_index).to(acc);
-        const torch::Tensor target = (rows(teacher_probe.pre_ln, batches[b]) - ffn.out_bias() -
-                                      rows(student_mid[b], batches[b]))
-                                         .to(acc);
-        step.gram += (w_gram * act.t().mm(act)).cpu();
-        step.rhs += (act * target.mm(w)).sum(0).cpu();
-        step.num_rows += act.size(0) * ffn.hidden_size();
+      ffn_step.layer = l;
+      ffn_step.kind = SublayerKind::feed_forward;
+      ffn_step.units = neurons;
+      ffn_step.cls_only = classification && l == num_layers - 1;
+      ffn_step.gram = torch::zeros({k, k}, torch::dtype(acc));
+      ffn_step.rhs = torch::zeros({k}, torch::dtype(acc));
+    }
+    const torch::Tensor w_gram = w.t().mm(w);  // [k, k]
+    auto rows = [&](const torch::Tensor& t, const Batch& batch) {
+      return ffn_step.cls_only ? t.select(1, 0) : real_tokens(t, batch);
+    };
+    std::vector<torch::Tensor> student_act;  // per batch [B, T, k]
+    for (size_t b = 0; b < batches.size(); ++b) {
+      SublayerProbe teacher_probe;
+      if (mode == KwonMode::ref) {
+        // The official recording hook sees the activations before the neuron mask.
+        ffn.forward(teacher_mid[b], biases[b], {}, &teacher_probe);
+        teacher_x[b] = ffn.project(teacher_mid[b], teacher_probe.features * teacher_masks[s_ffn]);
+      } else {
+        teacher_x[b] =
+            ffn.project(teacher_mid[b], ffn.features(teacher_mid[b], biases[b], teacher_neurons),
+                        teacher_neurons, &teacher_probe);
       }
-      if (!finish_step(std::move(step), s_ffn, result.masks.neurons[l], false)) break;
+      student_act.push_back(ffn.features(student_mid[b], biases[b], neuron_index));
+      if (neurons.empty()) continue;
+      // [rows, k] activations of the kept neurons; target [rows, d].
+      const torch::Tensor act = rows(student_act.back(), batches[b]);
+      const torch::Tensor target = rows(teacher_probe.pre_ln, batches[b]) - ffn.out_bias() -
+                                   rows(student_mid[b], batches[b]);
+      ffn_step.gram += (w_gram * act.t().mm(act)).to(torch::kCPU, acc);
+      ffn_step.rhs += (act * target.mm(w)).sum(0).to(torch::kCPU, acc);
+      ffn_step.num_rows += act.size(0) * ffn.hidden_size();
+    }
+    if (!neurons.empty() &&
+        !finish_step(std::move(ffn_step), s_ffn, result.masks.neurons[l], false)) {
+      break;
     }
 
-    // Inputs of the next layer.
-    const std::vector<torch::Tensor> tuned_masks = result.masks.unit_masks(dtype, device);
+    // The student's inputs of the next layer, with its tuned neuron scales.
+    const torch::Tensor scales =
+        result.masks.neurons[l].index_select(0, neuron_index.cpu()).to(device, dtype);
     for (size_t b = 0; b < batches.size(); ++b) {
-      teacher_x[b] = ffn.forward(teacher_mid[b], biases[b], teacher_masks[s_ffn]);
-      student_x[b] = ffn.forward(student_mid[b], biases[b], tuned_masks[s_ffn]);
+      student_x[b] = ffn.project(student_mid[b], student_act[b] * scales, neuron_index);
     }
   }
   return result;
