@@ -432,6 +432,49 @@ TEST(KpruneInvariants, OneShotIsOneGlobalSelection) {
   EXPECT_EQ(actual, keep);
 }
 
+// Measurement in chunks of one sequence (chunk_tokens=1) against whole batches: the same
+// scores and masks for every head kind; REF regression couples the batch and never chunks.
+TEST(KpruneInvariants, ChunkedMeasurementEqualsWholeBatches) {
+  const std::vector<std::pair<HeadKind, SelectionMode>> cases = {
+      {HeadKind::classification, SelectionMode::clean},
+      {HeadKind::classification, SelectionMode::ref},
+      {HeadKind::regression, SelectionMode::clean},
+      {HeadKind::regression, SelectionMode::ref},
+      {HeadKind::question_answering, SelectionMode::clean}};
+  for (const auto& [head, mode] : cases) {
+    const auto config = testing::tiny_config("bert", head);
+    const auto batches = tiny_batches(9);
+    std::vector<KpruneStep> whole_steps, chunked_steps;
+    auto whole = testing::tiny_model(config, 19);
+    auto chunked = testing::tiny_model(config, 19);
+    auto options = tiny_options(0.6, mode, head);
+    options.chunk_tokens = 1 << 20;
+    const PruneReport whole_report = run_kprune(*whole, batches, options, &whole_steps);
+    options.chunk_tokens = 1;
+    const PruneReport chunked_report = run_kprune(*chunked, batches, options, &chunked_steps);
+    EXPECT_EQ(whole_report.head_masks, chunked_report.head_masks) << to_string(head);
+    EXPECT_EQ(whole_report.neuron_masks, chunked_report.neuron_masks) << to_string(head);
+    ASSERT_EQ(whole_steps.size(), chunked_steps.size());
+    for (size_t i = 0; i < whole_steps.size(); ++i) {
+      EXPECT_TRUE(
+          torch::allclose(whole_steps[i].head_scores, chunked_steps[i].head_scores, 1e-9, 1e-15))
+          << to_string(head) << " step " << i;
+      EXPECT_TRUE(torch::allclose(whole_steps[i].neuron_scores, chunked_steps[i].neuron_scores,
+                                  1e-9, 1e-15))
+          << to_string(head) << " step " << i;
+    }
+    const auto a = all_outputs(*whole, batches), b = all_outputs(*chunked, batches);
+    for (size_t i = 0; i < a.size(); ++i) {
+      for (size_t j = 0; j < a[i].size(); ++j) {
+        if (a[i][j].defined()) {
+          EXPECT_TRUE(torch::allclose(a[i][j], b[i][j], 1e-9, 1e-12));
+        }
+      }
+    }
+  }
+  EXPECT_THROW(KpruneOptions::from_params(Params::parse({"chunk_tokens=0"})), Error);
+}
+
 TEST(KpruneInvariants, RunsThroughTheRegistry) {
   const auto config = testing::tiny_config();
   const auto batches = tiny_batches(7);

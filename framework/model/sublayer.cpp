@@ -124,6 +124,16 @@ torch::Tensor Sublayer::project(const torch::Tensor& x, const torch::Tensor& fea
   return torch::layer_norm(pre_ln, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
 }
 
+std::shared_ptr<Sublayer> Sublayer::clone() const {
+  auto copy = std::make_shared<Sublayer>(options_);
+  copy->to(out_weight_.device(), out_weight_.scalar_type());
+  torch::NoGradGuard no_grad;
+  auto source = named_parameters();
+  for (auto& item : copy->named_parameters()) item.value().copy_(source[item.key()]);
+  copy->train(is_training());
+  return copy;
+}
+
 void Sublayer::shrink(const std::vector<int64_t>& keep_units, const torch::Tensor& new_out_weight) {
   for (size_t i = 0; i < keep_units.size(); ++i) {
     if (keep_units[i] < 0 || keep_units[i] >= num_units() ||

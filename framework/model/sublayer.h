@@ -5,6 +5,7 @@
 // features, probes, forward from cached inputs, and shrinking to a subset of units.
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ class Sublayer : public torch::nn::Module {
   // rescale units after a forward without recomputing the features.
   torch::Tensor project(const torch::Tensor& x, const torch::Tensor& features,
                         const torch::Tensor& columns = {}, SublayerProbe* probe = nullptr) const;
+
+  // A deep copy (same options, device, dtype and mode).
+  std::shared_ptr<Sublayer> clone() const;
 
   // Physical pruning (algorithms.md 1.4): keeps `keep_units` (sorted, distinct, in range) in
   // that order; `new_out_weight` [d, kept * width] replaces the kept output-projection columns.

@@ -20,6 +20,9 @@ KpruneOptions KpruneOptions::from_params(const Params& params) {
   options.tuning = params.get_bool("tuning", options.tuning);
   options.oneshot = params.get_bool("oneshot", options.oneshot);
   options.mode = parse_selection_mode(params.get_string("mode", "clean"));
+  options.chunk_tokens = params.get_int("chunk_tokens", options.chunk_tokens);
+  if (options.chunk_tokens < 1)
+    fail("kprune: chunk_tokens must be at least 1, got {}", options.chunk_tokens);
   return options;
 }
 
@@ -74,6 +77,22 @@ TeacherLabels teacher_labels(const ModelOutput& output, const KpruneOptions& opt
       break;
   }
   return labels;
+}
+
+TeacherLabels slice_labels(const TeacherLabels& labels, int64_t first, int64_t count) {
+  auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+  return {rows(labels.probs), rows(labels.start_probs), rows(labels.end_probs)};
+}
+
+TeacherLabels concat_labels(const std::vector<TeacherLabels>& chunks) {
+  if (chunks.size() == 1) return chunks.front();
+  auto cat = [&](torch::Tensor TeacherLabels::*member) {
+    std::vector<torch::Tensor> parts;
+    for (const TeacherLabels& chunk : chunks) parts.push_back(chunk.*member);
+    return parts.front().defined() ? torch::cat(parts) : torch::Tensor();
+  };
+  return {cat(&TeacherLabels::probs), cat(&TeacherLabels::start_probs),
+          cat(&TeacherLabels::end_probs)};
 }
 
 // Predictive loss of algorithms.md 4.3 (REF keeps the B×B broadcasting MSE of 4.9 Q3).
@@ -155,7 +174,6 @@ class KpruneRun {
 
   PruneReport run() {
     torch::NoGradGuard outer_no_grad;
-    if (options_.tuning) teacher_ = model_.clone();
     for (const Batch& raw : batches_) {
       Batch batch = raw.to(model_.device());
       StreamEntry entry;
@@ -230,11 +248,14 @@ class KpruneRun {
     // (kept / total)² of the cost.
     Stopwatch tune_clock;
     sub.tuning = tuning_decision(s, kept, static_cast<int64_t>(keep.size()));
+    // The teacher needs only this sublayer, still unpruned: a copy of it, not of the model.
+    const std::shared_ptr<Sublayer> teacher =
+        options_.tuning ? model_.sublayer(s).clone() : nullptr;
     model_.sublayer(s).shrink(kept_units);
     if (sub.tuning.empty()) {
-      tune(s);
+      tune(s, *teacher);
     } else if (options_.tuning) {
-      for (StreamEntry& entry : stream_) teacher_pre_ln_sum(s, entry);  // keep the teacher in step
+      for (StreamEntry& entry : stream_) teacher_pre_ln_sum(*teacher, entry);  // keep it in step
     }
     sub.tune_seconds = tune_clock.seconds();
     if (steps_) steps_->back().tuning = sub.tuning;
@@ -271,31 +292,59 @@ class KpruneRun {
       weight_norms[t] = model_.sublayer(t).out_weight().pow(2).mean(0);
     }
     for (StreamEntry& entry : stream_) {
-      std::vector<SublayerProbe> probes(end);
-      ForwardOptions forward;
-      forward.probes = &probes;
-      forward.unit_masks = &masks;
-      torch::AutoGradMode grad_mode(true);
-      auto hidden = model_.run_sublayers(s, end, entry.student, entry.bias, forward);
-      ModelOutput output = model_.head(hidden);
-      if (s == 0) entry.labels = teacher_labels(output, options_);
-      auto loss = predictive_loss(output, entry.labels, options_);
-      std::vector<torch::Tensor> inputs(masks.begin() + s, masks.end());
-      auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
+      // A batch's mask gradient is the sum of its chunks' (the loss is a sum over samples / B),
+      // so only one chunk's autograd graph is alive at a time. REF's regression loss couples
+      // all pairs of samples (4.9 Q3): one chunk.
+      const int64_t rows = entry.batch.size();
+      const bool coupled =
+          options_.mode == SelectionMode::ref && options_.head_kind == HeadKind::regression;
+      const int64_t chunk = coupled ? rows : measure_chunk_rows(entry.student.size(1));
+      std::vector<torch::Tensor> batch_grads(end);
+      std::vector<TeacherLabels> chunk_labels;
+      for (int64_t first = 0; first < rows; first += chunk) {
+        const int64_t count = std::min(chunk, rows - first);
+        const torch::Tensor bias = entry.bias.narrow(0, first, count);
+        std::vector<SublayerProbe> probes(end);
+        ForwardOptions forward;
+        forward.probes = &probes;
+        forward.unit_masks = &masks;
+        torch::AutoGradMode grad_mode(true);
+        auto hidden =
+            model_.run_sublayers(s, end, entry.student.narrow(0, first, count), bias, forward);
+        ModelOutput output = model_.head(hidden);
+        if (s == 0) chunk_labels.push_back(teacher_labels(output, options_));
+        const TeacherLabels labels =
+            s == 0 ? chunk_labels.back() : slice_labels(entry.labels, first, count);
+        auto loss = predictive_loss(output, labels, options_) *
+                    (static_cast<double>(count) / static_cast<double>(rows));
+        std::vector<torch::Tensor> inputs(masks.begin() + s, masks.end());
+        auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
+        torch::NoGradGuard no_grad;
+        const torch::Tensor token_mask = entry.token_mask.narrow(0, first, count);
+        for (int64_t t = s; t < end; ++t) {
+          const auto& g = grads[t - s];
+          if (g.defined()) batch_grads[t] = batch_grads[t].defined() ? batch_grads[t] + g : g;
+          auto features = real_tokens(probes[t].features.detach(), token_mask);
+          rep[t] += features.pow(2).sum(0) * weight_norms[t];
+        }
+      }
+      if (s == 0) entry.labels = concat_labels(chunk_labels);
       torch::NoGradGuard no_grad;
       for (int64_t t = s; t < end; ++t) {
-        const auto& g = grads[t - s];
-        if (g.defined()) pred[t] += g.pow(2) * 0.5;
-        auto features = real_tokens(probes[t].features.detach(), entry.token_mask);
-        rep[t] += features.pow(2).sum(0) * weight_norms[t];
+        if (batch_grads[t].defined()) pred[t] += batch_grads[t].pow(2) * 0.5;
       }
     }
+  }
+
+  // Sequences per measurement chunk: about chunk_tokens padded positions, at least one.
+  int64_t measure_chunk_rows(int64_t padded_length) const {
+    return std::max<int64_t>(1, options_.chunk_tokens / std::max<int64_t>(1, padded_length));
   }
 
   // KPWT (algorithms.md 4.6) of the already shrunk sublayer s: accumulates AᵀA [k, k] and
   // AᵀY [k, d] batch by batch (REF: the reference's float32; CLEAN: float64), advances the
   // teacher stream, solves and writes the new output weight.
-  void tune(int64_t s) {
+  void tune(int64_t s, const Sublayer& teacher) {
     Sublayer& sublayer = model_.sublayer(s);
     SublayerReport& sub = report_.sublayers[s];
     const auto solve_dtype =
@@ -310,7 +359,7 @@ class KpruneRun {
       sublayer.forward(entry.student, entry.bias, {}, &probe);
       auto features = real_tokens(probe.features, entry.token_mask).to(solve_dtype);
       auto input = real_tokens(entry.student, entry.token_mask);
-      auto target = (teacher_pre_ln_sum(s, entry) - input - out_bias).to(solve_dtype);
+      auto target = (teacher_pre_ln_sum(teacher, entry) - input - out_bias).to(solve_dtype);
       gram += features.t().matmul(features);
       rhs += features.t().matmul(target);
     }
@@ -330,9 +379,9 @@ class KpruneRun {
 
   // Z_T^s of one batch at real tokens; also advances the teacher stream past s (KPWT is the
   // only user of the teacher stream, so it advances only when tuning).
-  torch::Tensor teacher_pre_ln_sum(int64_t s, StreamEntry& entry) {
+  torch::Tensor teacher_pre_ln_sum(const Sublayer& teacher, StreamEntry& entry) {
     SublayerProbe probe;
-    entry.teacher = teacher_->sublayer(s).forward(entry.teacher, entry.bias, {}, &probe);
+    entry.teacher = teacher.forward(entry.teacher, entry.bias, {}, &probe);
     return real_tokens(probe.pre_ln, entry.token_mask);
   }
 
@@ -419,7 +468,6 @@ class KpruneRun {
   KpruneOptions options_;
   std::vector<KpruneStep>* steps_;
   FrozenParameters frozen_;
-  std::shared_ptr<EncoderModel> teacher_;
   std::vector<StreamEntry> stream_;
   std::vector<std::vector<bool>> oneshot_keep_;
   int64_t num_layers_ = 0, num_heads_ = 0, head_dim_ = 0, num_neurons_ = 0;
@@ -461,7 +509,10 @@ PrunerInfo kprune_pruner_info() {
            {"T", "2", "softmax temperature of the predictive loss"},
            {"tuning", "true", "KPWT least-squares re-weighting of each pruned sublayer"},
            {"oneshot", "false", "measure once, one global selection, then KPWT bottom-up"},
-           {"mode", "clean", "ref: the official code's semantics and quirks; clean: fixed"}},
+           {"mode", "clean", "ref: the official code's semantics and quirks; clean: fixed"},
+           {"chunk_tokens", "1024",
+            "padded positions per forward+backward in measurement (bounds memory; the result "
+            "does not depend on it)"}},
           false,
           [] { return std::make_unique<KprunePruner>(); }};
 }

@@ -29,6 +29,9 @@ struct KpruneOptions {
   bool oneshot = false;    // measure once at s = 0, one global selection, then KPWT bottom-up
   SelectionMode mode = SelectionMode::clean;
   HeadKind head_kind = HeadKind::classification;
+  // Padded positions per forward+backward of the measurement: bounds its autograd graph; the
+  // result does not depend on it (a batch's gradient is the sum of its chunks').
+  int64_t chunk_tokens = 1024;
 
   static KpruneOptions from_params(const Params& params);
 };
