@@ -9,13 +9,16 @@
 #   scripts/build-zoo.sh --full --out DIR             # mini-bert + mini-distilbert (4L/256/4/1024)
 #
 # Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
-# --threads N, --stop-after-pretrain N (build a long pretraining in parts).
+# --threads N, --stop-after-pretrain N (build a long pretraining in parts), --tasks "sst2 ..."
+# (fine-tune only these; the corpus still holds every task's training sentences).
 # Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
 # DIR/<arch>/pretrained, DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="" out="" twins=0 kprune=build/experiments/kprune shared=../shared threads=0 stop_after=0
+only_tasks=""
+
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --fast | --full) mode="${1#--}" ;;
@@ -25,6 +28,7 @@ while [[ $# -gt 0 ]]; do
     --shared) shared="$2"; shift ;;
     --threads) threads="$2"; shift ;;
     --stop-after-pretrain) stop_after="$2"; shift ;;
+    --tasks) only_tasks="$2"; shift ;;
     *) echo "build-zoo: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
   shift
@@ -51,6 +55,12 @@ else
   declare -A steps=([sst2]=1000 [mrpc]=350 [stsb]=540 [qqp]=1000)
   finetune_lr=2e-4
   twins=1
+fi
+if [[ -n "$only_tasks" ]]; then
+  for task in $only_tasks; do
+    [[ -v "steps[$task]" ]] || { echo "build-zoo: --tasks: '$task' is not in the $mode zoo (${tasks[*]})" >&2; exit 2; }
+  done
+  read -r -a tasks <<< "$only_tasks"
 fi
 model_type() { [[ "$1" == *distilbert ]] && echo distilbert || echo bert; }
 run() { echo "+ $*" >&2; "$@"; }
