@@ -8,6 +8,8 @@
 #include "framework/model/checkpoint.h"
 #include "framework/prune/pruner.h"
 #include "framework/prune/sample_batches.h"
+#include "framework/prune/task_pruning.h"
+#include "framework/tasks/task.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
 #include "tests/model_fixtures.h"
@@ -104,6 +106,26 @@ TEST(RunPruner, RejectsBadInput) {
 }
 
 // Every registered pruner refuses a model whose head is not the task's, naming both kinds.
+TEST(TaskSampleSet, FewerExamplesThanOneBatchIsAClearError) {
+  TaskSplit train;
+  train.task = &find_task("sst2");
+  train.path = "data/SST-2/train.tsv";
+  for (int64_t i = 0; i < 40; ++i) {
+    Feature feature;
+    feature.input_ids = {101, 2000 + i, 102};
+    feature.token_type_ids = {0, 0, 0};
+    feature.label = static_cast<double>(i % 2);
+    feature.example_index = i;
+    train.features.push_back(feature);
+  }
+  const std::string message = error_of([&] { make_pruning_sample_set(train, 31, 0, 0); });
+  EXPECT_NE(message.find("data/SST-2/train.tsv"), std::string::npos) << message;
+  EXPECT_NE(message.find("31 examples, fewer than one batch (32)"), std::string::npos) << message;
+  const SampleSet one_batch = make_pruning_sample_set(train, 32, 0, 0);
+  ASSERT_EQ(one_batch.batches.size(), 1u);
+  EXPECT_EQ(one_batch.batches[0].size(), 32);
+}
+
 TEST(RunPruner, RejectsAHeadThatDoesNotMatchTheTask) {
   auto qa_model =
       testing::tiny_model(testing::tiny_config("bert", HeadKind::question_answering), 1);

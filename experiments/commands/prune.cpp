@@ -88,10 +88,15 @@ void run_prune(const PruneArgs& args) {
       !args.data_dir.empty() || task == nullptr ? args.data_dir : default_data_dir(*task);
   if (task != nullptr) check_head_matches_task(model->config(), *task, args.checkpoint);
   const HeadKind head_kind = task != nullptr ? task->head_kind : model->config().head_kind;
-  const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+  // Only task data needs the vocabulary: --sample-batches --no-eval runs without one.
+  std::optional<WordPieceTokenizer> loaded_tokenizer;
+  auto tokenizer = [&]() -> const WordPieceTokenizer& {
+    if (!loaded_tokenizer) loaded_tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+    return *loaded_tokenizer;
+  };
   std::optional<TaskSplit> dev;  // evaluated on; also gives ℓ for tasks outside the table
   if (task != nullptr && (!args.no_eval || args.flops_seq_len <= 0)) {
-    dev = load_task_split(*task, data_dir, task->dev_split, tokenizer, model->config());
+    dev = load_task_split(*task, data_dir, task->dev_split, tokenizer(), model->config());
   }
   const double seq_len = args.flops_seq_len > 0 ? args.flops_seq_len : pruning_seq_len(*task, *dev);
 
@@ -109,7 +114,7 @@ void run_prune(const PruneArgs& args) {
   } else {
     if (task == nullptr) fail("kprune prune: without --task, --sample-batches must be given");
     const TaskSplit train =
-        load_task_split(*task, data_dir, task->train_split, tokenizer, model->config());
+        load_task_split(*task, data_dir, task->train_split, tokenizer(), model->config());
     const int64_t size = pruning_sample_size(info, seq_len, args.num_tokens, train.size());
     SampleSet set = make_pruning_sample_set(train, size, args.seed, model->config().pad_token_id);
     batches = std::move(set.batches);
