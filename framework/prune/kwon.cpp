@@ -305,7 +305,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
       mha_step.gram = torch::zeros({k_heads + 1, k_heads + 1}, torch::dtype(acc));
       mha_step.rhs = torch::zeros({k_heads + 1}, torch::dtype(acc));
     }
-    // Teacher and student MHA outputs of this layer; the student's kept-head contexts.
+    // Teacher and student MHA outputs of this layer; the student's output waits for its tuned
+    // head scales when attention is tuned.
     std::vector<torch::Tensor> teacher_mid, student_mid, student_contexts;
     for (size_t b = 0; b < batches.size(); ++b) {
       SublayerProbe teacher_probe;
@@ -313,8 +314,10 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
                                         mha.features(teacher_x[b], biases[b], teacher_heads),
                                         teacher_head_columns, &teacher_probe));
       student_contexts.push_back(mha.features(student_x[b], biases[b], head_index));  // [B,T,k·d_h]
-      student_mid.push_back(mha.project(student_x[b], student_contexts.back(), head_columns));
-      if (!tune_mha) continue;
+      if (!tune_mha) {
+        student_mid.push_back(mha.project(student_x[b], student_contexts.back(), head_columns));
+        continue;
+      }
       // [tokens, k, d_h] contexts of the kept heads -> per-head outputs [tokens, d, k].
       const torch::Tensor contexts =
           real_tokens(student_contexts.back(), batches[b]).view({-1, k_heads, dh});
@@ -335,7 +338,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
                                        .to(device, dtype)
                                        .repeat_interleave(dh);
       for (size_t b = 0; b < batches.size(); ++b) {
-        student_mid[b] = mha.project(student_x[b], student_contexts[b] * scales, head_columns);
+        student_mid.push_back(
+            mha.project(student_x[b], student_contexts[b] * scales, head_columns));
       }
     }
     student_contexts.clear();
