@@ -14,6 +14,7 @@
 #include "framework/tasks/synthetic.h"
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/embedding_init.h"
 #include "framework/train/encoder_pretraining.h"
 #include "framework/train/init_checkpoint.h"
 #include "framework/train/mlm_masking.h"
@@ -338,6 +339,56 @@ TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
   const auto model = load_checkpoint(out, torch::kCPU);
   EXPECT_EQ(model->config().num_labels, find_task("synthetic").num_labels);
   EXPECT_FALSE(is_pretrained_encoder_checkpoint(out));
+}
+
+// With a learning rate of 0 the checkpoint holds the initialisation itself.
+TEST(PretrainEncoder, PpmiSvdInitialisesTheWordEmbeddingsOfPiecesTheCorpusHolds) {
+  const TinyCorpus corpus = write_tiny_corpus(200);
+  PretrainRecipe recipe;
+  recipe.corpus = {corpus.text};
+  recipe.vocab = corpus.vocab;
+  recipe.layers = 1;
+  recipe.hidden = 16;
+  recipe.heads = 2;
+  recipe.ffn = 32;
+  recipe.max_position = 32;
+  recipe.seq_len = 16;
+  recipe.embedding_init = "ppmi-svd";
+  recipe.ppmi_window = 3;
+  recipe.options.batch_size = 8;
+  recipe.options.max_steps = 1;
+  recipe.options.learning_rate = 0;
+  recipe.options.seed = 5;
+  const std::string dir = testing::temp_dir("ppmi-encoder");
+  std::ostringstream log;
+  pretrain_encoder(recipe, dir, log);
+  EXPECT_NE(log.str().find("PPMI-SVD"), std::string::npos) << log.str();
+  const nlohmann::json record = read_json_file(dir + "/pretraining.json");
+  EXPECT_EQ(record.at("recipe").at("embedding_init"), "ppmi-svd");
+  EXPECT_EQ(record.at("recipe").at("ppmi_window"), 3);
+
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(corpus.vocab, true);
+  PpmiSvdOptions options;
+  options.window = 3;
+  options.seed = 5;
+  const CorpusEmbeddings expected =
+      ppmi_svd_embeddings(read_pretrain_corpus({corpus.text}, tokenizer).stream, tokenizer.sep_id(),
+                          tokenizer.vocab_size(), 16, 0.02, options);
+  const torch::Tensor saved =
+      load_safetensors(dir + "/model.safetensors").at("bert.embeddings.word_embeddings.weight");
+  const auto random_init =
+      EncoderModel::random(EncoderConfig::from_json(read_json_file(dir + "/config.json"), dir), 5);
+  const torch::Tensor seen = expected.seen;
+  EXPECT_EQ(seen.sum().item<int64_t>(), 24);  // w0..w23; no special piece is a corpus word
+  EXPECT_TRUE(torch::allclose(saved.index({seen}), expected.embeddings.index({seen}), 0, 1e-6));
+  EXPECT_TRUE(torch::equal(saved.index({seen.logical_not()}),
+                           random_init->parameter("word_embeddings").index({seen.logical_not()})));
+
+  // The state of a random-init run is not resumed into a ppmi-svd run.
+  recipe.embedding_init = "random";
+  expect_error([&] { pretrain_encoder(recipe, dir, log); }, "belongs to another recipe");
+  recipe.embedding_init = "glove";
+  expect_error([&] { pretrain_encoder(recipe, dir, log); }, "'glove' is not one of");
 }
 
 TEST(DevSplit, IsDeterministicPerRowAndCoversEveryRow) {

@@ -58,6 +58,15 @@ void add_pretrain_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seq-len", args->recipe.seq_len, "Packed sequence length")
       ->capture_default_str();
+  cmd->add_option("--embedding-init", args->recipe.embedding_init,
+                  "random, or ppmi-svd: word embeddings from the corpus's co-occurrence "
+                  "statistics before masked language modelling")
+      ->check(CLI::IsMember({"random", "ppmi-svd"}))
+      ->capture_default_str();
+  cmd->add_option("--ppmi-window", args->recipe.ppmi_window,
+                  "ppmi-svd: co-occurrence window (pieces on each side)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--steps", o.max_steps, "Optimizer steps")->capture_default_str();
   cmd->add_option("--batch-size", o.batch_size, "Sequences per step")->capture_default_str();
   cmd->add_option("--lr", o.learning_rate, "Peak learning rate (AdamW)")->capture_default_str();

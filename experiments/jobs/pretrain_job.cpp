@@ -48,6 +48,8 @@ sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& 
                      : "../shared/data/vocab/bert-base-uncased-vocab.txt";
   read_shape_params(p, recipe);
   recipe.seq_len = p.get_int("seq_len", recipe.seq_len);
+  recipe.embedding_init = p.get_string("embedding_init", recipe.embedding_init);
+  recipe.ppmi_window = p.get_int("ppmi_window", recipe.ppmi_window);
   PretrainOptions& o = recipe.options;
   read_optimizer_params(p, o);
   o.save_every = p.get_int("save_every", o.save_every);
@@ -73,9 +75,10 @@ sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& 
 
 sweep::JobKind pretrain_job_kind() {
   return {"pretrain",
-          {"model", "tag", "corpus", "model_type", "layers", "hidden", "heads", "ffn",
-           "max_position", "seq_len", "steps", "batch_size", "lr", "warmup", "weight_decay",
-           "max_grad_norm", "save_every", "seed"},
+          {"model",          "tag",          "corpus",        "model_type",   "layers",
+           "hidden",         "heads",        "ffn",           "max_position", "seq_len",
+           "embedding_init", "ppmi_window",  "steps",         "batch_size",   "lr",
+           "warmup",         "weight_decay", "max_grad_norm", "save_every",   "seed"},
           {},
           run_pretrain};
 }

@@ -11,6 +11,7 @@
 #include "framework/model/random_config.h"
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
+#include "framework/train/embedding_init.h"
 #include "framework/train/pretrain_corpus.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
@@ -30,6 +31,9 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
   Stopwatch clock;
   if (args.seq_len > args.max_position) {
     fail("pretraining: seq_len {} exceeds max_position {}", args.seq_len, args.max_position);
+  }
+  if (args.embedding_init != "random" && args.embedding_init != "ppmi-svd") {
+    fail("pretraining: embedding_init '{}' is not one of random, ppmi-svd", args.embedding_init);
   }
   const auto tokenizer = WordPieceTokenizer::from_vocab_file(args.vocab, /*lower_case=*/true);
   const PretrainCorpus corpus = read_pretrain_corpus(args.corpus, tokenizer);
@@ -68,8 +72,10 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                            {"max_grad_norm", o.max_grad_norm},
                            {"adam_epsilon", o.adam_epsilon},
                            {"seed", o.seed},
+                           {"embedding_init", args.embedding_init},
                            {"token_types", "off (all 0)"},
                            {"next_sentence_prediction", false}};
+  if (args.embedding_init == "ppmi-svd") recipe["ppmi_window"] = args.ppmi_window;
   nlohmann::json files = nlohmann::json::array();
   for (const CorpusFile& file : corpus.files) {
     files.push_back({{"path", file.path},
@@ -83,8 +89,27 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
   for (const CorpusFile& file : corpus.files) fingerprint["corpus"].push_back(file.sha256);
 
   fs::create_directories(out_dir);
-  const PretrainResult result = pretrain(*encoder, head, sequences, masking, args.options,
-                                         out_dir + "/pretrain-state.pt", fingerprint.dump());
+  const std::string state_path = out_dir + "/pretrain-state.pt";
+  // A resumed run loads its weights from the state; the initialisation matters at step 0 only.
+  if (args.embedding_init == "ppmi-svd" && !fs::exists(state_path)) {
+    Stopwatch svd_clock;
+    PpmiSvdOptions ppmi;
+    ppmi.window = args.ppmi_window;
+    ppmi.seed = o.seed;
+    const CorpusEmbeddings init =
+        ppmi_svd_embeddings(corpus.stream, tokenizer.sep_id(), config.vocab_size,
+                            config.hidden_size, config.initializer_range, ppmi);
+    torch::NoGradGuard no_grad;
+    torch::Tensor weight = encoder->parameter("word_embeddings");
+    weight.index_put_({init.seen}, init.embeddings.index({init.seen}).to(weight.dtype()));
+    log << fmt::format(
+        "[pretrain] word embeddings from the PPMI-SVD of the corpus ({} of {} "
+        "pieces seen, window {}): {:.1f} s\n",
+        init.seen.sum().item<int64_t>(), config.vocab_size, args.ppmi_window, svd_clock.seconds());
+    log.flush();
+  }
+  const PretrainResult result =
+      pretrain(*encoder, head, sequences, masking, args.options, state_path, fingerprint.dump());
 
   // One entry per run, so that a build in several parts shows its total cost.
   const std::string record_path = out_dir + "/pretraining.json";

@@ -19,6 +19,10 @@ struct PretrainRecipe {
   std::string model_type = "bert";  // bert or distilbert
   int64_t layers = 4, hidden = 256, heads = 4, ffn = 1024, max_position = 512;
   int64_t seq_len = 128;
+  // "random" (BERT's normal init) or "ppmi-svd": word embeddings from the corpus's
+  // co-occurrence statistics (embedding_init.h) before masked language modelling starts.
+  std::string embedding_init = "random";
+  int64_t ppmi_window = 5;
   PretrainOptions options;
 };
 
