@@ -302,9 +302,7 @@ TEST(MlmCheckpoint, LoadsIntoFinetuneWithTheMlmHeadDropped) {
   }
 }
 
-// The path `kprune pretrain` / the sweep's pretrain job and then the finetune job take.
-TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
-  const TinyCorpus corpus = write_tiny_corpus(200);
+PretrainRecipe tiny_pretrain_recipe(const TinyCorpus& corpus) {
   PretrainRecipe recipe;
   recipe.corpus = {corpus.text};
   recipe.vocab = corpus.vocab;
@@ -315,6 +313,13 @@ TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
   recipe.max_position = 32;
   recipe.seq_len = 16;
   recipe.options.batch_size = 8;
+  return recipe;
+}
+
+// The path `kprune pretrain` / the sweep's pretrain job and then the finetune job take.
+TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
+  const TinyCorpus corpus = write_tiny_corpus(200);
+  PretrainRecipe recipe = tiny_pretrain_recipe(corpus);
   recipe.options.max_steps = 4;
   const std::string encoder = testing::temp_dir("encoder");
   std::ostringstream log;
@@ -344,18 +349,9 @@ TEST(PretrainEncoder, WritesACheckpointThatATeacherStartsFrom) {
 // With a learning rate of 0 the checkpoint holds the initialisation itself.
 TEST(PretrainEncoder, PpmiSvdInitialisesTheWordEmbeddingsOfPiecesTheCorpusHolds) {
   const TinyCorpus corpus = write_tiny_corpus(200);
-  PretrainRecipe recipe;
-  recipe.corpus = {corpus.text};
-  recipe.vocab = corpus.vocab;
-  recipe.layers = 1;
-  recipe.hidden = 16;
-  recipe.heads = 2;
-  recipe.ffn = 32;
-  recipe.max_position = 32;
-  recipe.seq_len = 16;
+  PretrainRecipe recipe = tiny_pretrain_recipe(corpus);  // hidden 32 > 29 pieces: zero columns
   recipe.embedding_init = "ppmi-svd";
   recipe.ppmi_window = 3;
-  recipe.options.batch_size = 8;
   recipe.options.max_steps = 1;
   recipe.options.learning_rate = 0;
   recipe.options.seed = 5;
@@ -373,7 +369,7 @@ TEST(PretrainEncoder, PpmiSvdInitialisesTheWordEmbeddingsOfPiecesTheCorpusHolds)
   options.seed = 5;
   const CorpusEmbeddings expected =
       ppmi_svd_embeddings(read_pretrain_corpus({corpus.text}, tokenizer).stream, tokenizer.sep_id(),
-                          tokenizer.vocab_size(), 16, 0.02, options);
+                          tokenizer.vocab_size(), 32, 0.02, options);
   const torch::Tensor saved =
       load_safetensors(dir + "/model.safetensors").at("bert.embeddings.word_embeddings.weight");
   const auto random_init =
