@@ -3,14 +3,17 @@
 # masked language modelling (kprune pretrain) on WikiText-2 valid/test + GLUE train sentences,
 # then teachers fine-tuned from it, and with --twins the same teachers from random init (to
 # measure what pretraining buys). Resumable: finished steps are skipped, an interrupted
-# pretraining resumes from its last saved state; rerun the same command.
+# pretraining resumes from its last saved state; rerun the same command. The architectures
+# are built side by side, each on its share of the cores (one core each on two), since two
+# single-threaded runs train faster than one run on two threads.
 #
 #   scripts/build-zoo.sh --fast --out DIR [--twins]   # 2 layers, hidden 128: minutes, for tests
-#   scripts/build-zoo.sh --full --out DIR             # mini-bert + mini-distilbert (4L/256/4/1024)
+#   scripts/build-zoo.sh --full --out DIR [--twins]   # mini-bert + mini-distilbert (4L/256/4/1024)
 #
 # Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
-# --threads N, --stop-after-pretrain N (build a long pretraining in parts), --tasks "sst2 ..."
-# (fine-tune only these; the corpus still holds every task's training sentences).
+# --threads N (cores in all; default: every core), --stop-after-pretrain N (build a long
+# pretraining in parts), --tasks "sst2 ..." (fine-tune only these; the corpus still holds every
+# task's training sentences). Each architecture logs to DIR/<arch>.log.
 # Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
 # DIR/<arch>/pretrained, DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
 set -euo pipefail
@@ -45,16 +48,21 @@ if [[ "$mode" == fast ]]; then
   shape=(--layers 2 --hidden 128 --heads 2 --ffn 512)
   pretrain_args=(--seq-len 128 --batch-size 16 --steps 200 --lr 1e-3 --save-every 100)
   declare -A steps=([sst2]=300 [mrpc]=200 [stsb]=200)
+  declare -A eval_every=([sst2]=100 [mrpc]=100 [stsb]=100)
   finetune_lr=5e-4
 else
   archs=(mini-bert mini-distilbert)
   tasks=(sst2 mrpc stsb qqp)
   shape=(--layers 4 --hidden 256 --heads 4 --ffn 1024)
-  # ~6.1M tokens (3 passes over the corpus): about 40 min per encoder at 2.5-3.5k tok/s.
-  pretrain_args=(--seq-len 128 --batch-size 32 --steps 1500 --lr 5e-4 --save-every 100)
-  declare -A steps=([sst2]=1000 [mrpc]=350 [stsb]=540 [qqp]=1000)
+  # Word embeddings from the corpus's PPMI-SVD (seconds), then 2500 MLM steps of 32 x 64
+  # tokens (5.1M tokens, 2.5 passes): about 35 min per encoder on one core. Rows of 64 train
+  # more steps per token than rows of 128 (GLUE sentences are short); positions >= 64 keep
+  # their random init.
+  pretrain_args=(--seq-len 64 --batch-size 32 --steps 2500 --lr 1e-3 --embedding-init ppmi-svd
+    --save-every 100)
+  declare -A steps=([sst2]=2500 [mrpc]=350 [stsb]=540 [qqp]=1000)
+  declare -A eval_every=([sst2]=250 [mrpc]=100 [stsb]=100 [qqp]=100)
   finetune_lr=2e-4
-  twins=1
 fi
 if [[ -n "$only_tasks" ]]; then
   for task in $only_tasks; do
@@ -88,27 +96,48 @@ finetune() {  # finetune TASK OUT [init args...]
   local task="$1" dest="$2"; shift 2
   [[ -f "$dest/training.json" ]] && return 0
   run "$kprune" finetune --task "$task" --data-dir "$out/data" --out "$dest" \
-    --steps "${steps[$task]}" --lr "$finetune_lr" --eval-every 100 --threads "$threads" "$@"
+    --steps "${steps[$task]}" --lr "$finetune_lr" --eval-every "${eval_every[$task]}" \
+    --threads "$arch_threads" "$@"
 }
 
-for arch in "${archs[@]}"; do
-  pre="$out/$arch/pretrained"
+build_arch() {  # the encoder, its teachers, then (--twins) their random-init twins
+  local arch="$1" pre="$out/$1/pretrained" task
   if ! grep -qs '"finished": true' "$pre/pretraining.json"; then
     run "$kprune" pretrain --corpus "$out/corpus.txt" --out "$pre" --model-type "$(model_type "$arch")" \
-      "${shape[@]}" "${pretrain_args[@]}" --threads "$threads" --stop-after "$stop_after" \
+      "${shape[@]}" "${pretrain_args[@]}" --threads "$arch_threads" --stop-after "$stop_after" \
       --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
     grep -qs '"finished": true' "$pre/pretraining.json" || {
-      echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; exit 0; }
+      echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; return 0; }
   fi
   for task in "${tasks[@]}"; do
     finetune "$task" "$out/$arch/$task" --init-checkpoint "$pre"
     cp "$pre/pretraining.json" "$out/$arch/$task/pretraining.json"
-    if [[ "$twins" == 1 ]]; then
-      finetune "$task" "$out/$arch-random/$task" --model-type "$(model_type "$arch")" "${shape[@]}" \
-        --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
-    fi
   done
+  echo "build-zoo: $arch teachers ready after $(($(date +%s) - start)) s" >&2
+  [[ "$twins" == 1 ]] || return 0
+  for task in "${tasks[@]}"; do
+    finetune "$task" "$out/$arch-random/$task" --model-type "$(model_type "$arch")" "${shape[@]}" \
+      --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
+  done
+}
+
+cores="$threads"
+[[ "$cores" -gt 0 ]] || cores=$(nproc)
+arch_threads=$((cores / ${#archs[@]}))
+[[ "$arch_threads" -gt 0 ]] || arch_threads=1
+pids=()
+for arch in "${archs[@]}"; do
+  if [[ ${#archs[@]} -eq 1 ]]; then
+    build_arch "$arch"
+  else
+    echo "build-zoo: building $arch on $arch_threads thread(s), log: $out/$arch.log" >&2
+    build_arch "$arch" > "$out/$arch.log" 2>&1 &
+    pids+=($!)
+  fi
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[[ "$failed" == 0 ]] || { echo "build-zoo: an architecture failed; see $out/*.log" >&2; exit 1; }
 
 # The table: teacher x dev metrics x fine-tuning time (pretraining time listed per arch).
 python3 - "$out" > "$out/zoo.md" <<'PY'
