@@ -104,9 +104,12 @@ sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& con
 
   sweep::JobResult result;
   Stopwatch teacher_clock;
+  bool teacher_loaded = false;
   const auto teacher = context.cached<Teacher>(spec.cache_key + "/teacher", [&] {
+    teacher_loaded = true;
     return load_teacher(checkpoint, task, task_data_dir(task, context), device);
   });
+  result.attrs["teacher_loaded"] = teacher_loaded ? "true" : "false";
   const int64_t size =
       pruning_sample_size(info, teacher->seq_len, p.get_int("num_tokens", kDefaultSampleTokens),
                           teacher->train.size(), p.get_int("sample_size", 0));
