@@ -362,18 +362,30 @@ TEST(KwonPruner, MeetsTheBudgetAndReportsTheAppliedMasks) {
       const PruneReport report = run_pruner(name, *model, input);
       EXPECT_LE(report.flops_after, report.flops_budget * (1 + 1e-12)) << name << " " << ratio;
       EXPECT_NEAR(report.flops_before, full_model_flops(original->config(), 12) / 1e9, 1e-15);
-      std::vector<torch::Tensor> head_rows, neuron_rows;
-      for (const auto& row : report.head_masks) head_rows.push_back(torch::tensor(row));
-      for (const auto& row : report.neuron_masks) neuron_rows.push_back(torch::tensor(row));
-      const KwonMasks masks{torch::stack(head_rows), torch::stack(neuron_rows)};
+      auto stack_rows = [](const auto& rows) {
+        std::vector<torch::Tensor> tensors;
+        for (const auto& row : rows) tensors.push_back(torch::tensor(row.template get<std::vector<float>>()));
+        return torch::stack(tensors);
+      };
+      const nlohmann::json& tuned = report.details.at("tuned");
+      const KwonMasks masks{stack_rows(tuned.at("head_mask")), stack_rows(tuned.at("neuron_mask"))};
       const std::vector<torch::Tensor> unit_masks = masks.unit_masks(torch::kFloat64, torch::kCPU);
       ForwardOptions forward;
       forward.unit_masks = &unit_masks;
       torch::NoGradGuard no_grad;
       expect_close(model->forward(batches[0]).logits, original->forward(batches[0], forward).logits,
                    1e-6, 1e-8, name);
+      // The report's masks are 0/1 (kept or not) for every pruner; only kwon tunes the values.
+      const KwonMasks reported{stack_rows(nlohmann::json(report.head_masks)),
+                               stack_rows(nlohmann::json(report.neuron_masks))};
+      EXPECT_TRUE(torch::equal(reported.heads, (masks.heads != 0).to(torch::kFloat32))) << name;
+      EXPECT_TRUE(torch::equal(reported.neurons, (masks.neurons != 0).to(torch::kFloat32))) << name;
       if (name != "kwon") {
         EXPECT_TRUE(torch::all((masks.heads == 0) | (masks.heads == 1)).item<bool>());
+      } else {
+        EXPECT_FALSE(torch::all((masks.heads == 0) | (masks.heads == 1)).item<bool>() &&
+                     torch::all((masks.neurons == 0) | (masks.neurons == 1)).item<bool>())
+            << "kwon's tuned values";
       }
     }
   }

@@ -495,11 +495,13 @@ class KwonPruner : public Pruner {
                      EmptySublayer::keep_bias);
 
     PruneReport report;
-    const KwonMasks& final_masks = result.final_masks;
-    report.head_masks =
-        masks_json(final_masks).at("head_mask").get<std::vector<std::vector<float>>>();
+    // The report's masks say which units are kept, as for every pruner; the tuned values that
+    // were folded into the weights are in details.tuned.
+    const KwonMasks kept{(result.final_masks.heads != 0).to(torch::kFloat32),
+                         (result.final_masks.neurons != 0).to(torch::kFloat32)};
+    report.head_masks = masks_json(kept).at("head_mask").get<std::vector<std::vector<float>>>();
     report.neuron_masks =
-        masks_json(final_masks).at("neuron_mask").get<std::vector<std::vector<float>>>();
+        masks_json(kept).at("neuron_mask").get<std::vector<std::vector<float>>>();
     report.flops_before = full_model_flops(original, input.flops_seq_len) / 1e9;
     report.flops_after = model_flops(model.config(), input.flops_seq_len) / 1e9;
     report.flops_budget = (1 - input.flops_reduction) * report.flops_before;
@@ -519,6 +521,7 @@ class KwonPruner : public Pruner {
                               {"teacher", masks_json(result.teacher)},
                               {"search", masks_json(result.search)},
                               {"rearranged", masks_json(result.rearranged)},
+                              {"tuned", masks_json(result.final_masks)},
                               {"seconds",
                                {{"fisher", result.fisher_seconds},
                                 {"search", result.search_seconds},

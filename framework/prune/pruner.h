@@ -40,7 +40,7 @@ struct SublayerReport {
 struct PruneReport {
   std::string pruner;                            // registered name
   std::string label;                             // display label, e.g. "KCM-approx"
-  std::vector<std::vector<float>> head_masks;    // [L][H]: 1 kept, 0 pruned (Kwon: real values)
+  std::vector<std::vector<float>> head_masks;    // [L][H]: 1 kept, 0 pruned
   std::vector<std::vector<float>> neuron_masks;  // [L][I]
   double flops_before = 0;                       // GFLOPs (algorithms.md 2.1)
   double flops_after = 0;
