@@ -157,6 +157,18 @@ TEST(KcmApprox, PrunesOnlyNeuronsWithinTheBudgetAndIsLabelledApproximate) {
       }
     }
     EXPECT_LE(max_pruned, min_kept) << ratio;
+    // The report's masks are 0/1; the tuned neuron values are the details'.
+    const auto tuned = report.details.at("tuned").at("neuron_mask").get<std::vector<std::vector<float>>>();
+    bool real_valued = false;
+    for (int64_t l = 0; l < 2; ++l) {
+      for (int64_t j = 0; j < 6; ++j) {
+        const float kept = report.neuron_masks[l][j];
+        EXPECT_TRUE(kept == 0 || kept == 1) << kept;
+        EXPECT_EQ(kept, tuned[l][j] != 0 ? 1.0f : 0.0f);
+        real_valued = real_valued || (tuned[l][j] != 0 && tuned[l][j] != 1);
+      }
+    }
+    EXPECT_TRUE(real_valued) << "KCM's FFN masks are tuned";
   }
   auto model = testing::tiny_model(testing::tiny_config(), 3);
   EXPECT_THROW(prune("kcm", *model, 0.3), Error);  // beyond the FFN share of the FLOPs

@@ -66,16 +66,11 @@ class KcmPruner : public Pruner {
     apply_unit_masks(model, tuning.masks.heads, tuning.masks.neurons, EmptySublayer::keep_bias);
 
     PruneReport report;
+    report_masks(tuning.masks, report);
     report.label = "KCM-approx";
     report.flops_before = full_model_flops(original, input.flops_seq_len) / 1e9;
     report.flops_after = model_flops(model.config(), input.flops_seq_len) / 1e9;
     report.flops_budget = (1 - input.flops_reduction) * report.flops_before;
-    for (int64_t l = 0; l < original.num_layers; ++l) {
-      const torch::Tensor h = tuning.masks.heads[l].contiguous();
-      const torch::Tensor f = tuning.masks.neurons[l].contiguous();
-      report.head_masks.emplace_back(h.data_ptr<float>(), h.data_ptr<float>() + h.numel());
-      report.neuron_masks.emplace_back(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    }
     for (int64_t s = 0; s < model.num_sublayers(); ++s) {
       SublayerReport sub;
       sub.kept = model.sublayer(s).num_units();
@@ -83,10 +78,9 @@ class KcmPruner : public Pruner {
       sub.tuning = tuning.status[s];
       report.sublayers.push_back(sub);
     }
-    report.details = {{"approximate", true},
-                      {"note",
-                       "KCM has no official code; R2·D2 scores, FFN-only, see "
-                       "algorithms.md 6"}};
+    report.details["approximate"] = true;
+    report.details["note"] =
+        "KCM has no official code; R2·D2 scores, FFN-only, see algorithms.md 6";
     return report;
   }
 };

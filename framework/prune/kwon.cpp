@@ -233,6 +233,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
   // Solves, records, and applies one step; false when tuning must stop.
   auto finish_step = [&](KwonTuningStep step, int64_t s, torch::Tensor mask_row,
                          bool drop_last) -> bool {
+    step.gram = step.gram.cpu();
+    step.rhs = step.rhs.cpu();
     const int64_t unknowns = step.gram.size(0);
     if (unknowns == 1 && mode == KwonMode::ref) {
       // The official solver has no result for a 1x1 system ("solution" unbound): the run dies.
@@ -302,8 +304,9 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
       mha_step.layer = l;
       mha_step.kind = SublayerKind::attention;
       mha_step.units = heads;
-      mha_step.gram = torch::zeros({k_heads + 1, k_heads + 1}, torch::dtype(acc));
-      mha_step.rhs = torch::zeros({k_heads + 1}, torch::dtype(acc));
+      // Summed on the model's device (a copy per batch would wait for it), solved on the CPU.
+      mha_step.gram = torch::zeros({k_heads + 1, k_heads + 1}, torch::dtype(acc).device(device));
+      mha_step.rhs = torch::zeros({k_heads + 1}, torch::dtype(acc).device(device));
     }
     // Teacher and student MHA outputs of this layer; the student's output waits for its tuned
     // head scales when attention is tuned.
@@ -327,8 +330,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
       torch::Tensor a =
           torch::cat({per_head, torch::ones_like(per_head.select(2, 0)).unsqueeze(2)}, 2)
               .reshape({-1, k_heads + 1});
-      mha_step.gram += a.t().mm(a).to(torch::kCPU, acc);
-      mha_step.rhs += a.t().mv(target.reshape(-1)).to(torch::kCPU, acc);
+      mha_step.gram += a.t().mm(a).to(acc);
+      mha_step.rhs += a.t().mv(target.reshape(-1)).to(acc);
       mha_step.num_rows += a.size(0);
     }
     if (tune_mha) {
@@ -358,8 +361,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
       ffn_step.kind = SublayerKind::feed_forward;
       ffn_step.units = neurons;
       ffn_step.cls_only = classification && l == num_layers - 1;
-      ffn_step.gram = torch::zeros({k, k}, torch::dtype(acc));
-      ffn_step.rhs = torch::zeros({k}, torch::dtype(acc));
+      ffn_step.gram = torch::zeros({k, k}, torch::dtype(acc).device(device));
+      ffn_step.rhs = torch::zeros({k}, torch::dtype(acc).device(device));
     }
     const torch::Tensor w_gram = w.t().mm(w);  // [k, k]
     auto rows = [&](const torch::Tensor& t, const Batch& batch) {
@@ -383,8 +386,8 @@ KwonTuning tune_masks(const EncoderModel& model, const std::vector<Batch>& host_
       const torch::Tensor act = rows(student_act.back(), batches[b]);
       const torch::Tensor target = rows(teacher_probe.pre_ln, batches[b]) - ffn.out_bias() -
                                    rows(student_mid[b], batches[b]);
-      ffn_step.gram += (w_gram * act.t().mm(act)).to(torch::kCPU, acc);
-      ffn_step.rhs += (act * target.mm(w)).sum(0).to(torch::kCPU, acc);
+      ffn_step.gram += (w_gram * act.t().mm(act)).to(acc);
+      ffn_step.rhs += (act * target.mm(w)).sum(0).to(acc);
       ffn_step.num_rows += act.size(0) * ffn.hidden_size();
     }
     if (!neurons.empty() &&
@@ -495,13 +498,7 @@ class KwonPruner : public Pruner {
                      EmptySublayer::keep_bias);
 
     PruneReport report;
-    // The report's masks say which units are kept, as for every pruner; the tuned values that
-    // were folded into the weights are in details.tuned.
-    const KwonMasks kept{(result.final_masks.heads != 0).to(torch::kFloat32),
-                         (result.final_masks.neurons != 0).to(torch::kFloat32)};
-    report.head_masks = masks_json(kept).at("head_mask").get<std::vector<std::vector<float>>>();
-    report.neuron_masks =
-        masks_json(kept).at("neuron_mask").get<std::vector<std::vector<float>>>();
+    report_masks(result.final_masks, report);
     report.flops_before = full_model_flops(original, input.flops_seq_len) / 1e9;
     report.flops_after = model_flops(model.config(), input.flops_seq_len) / 1e9;
     report.flops_budget = (1 - input.flops_reduction) * report.flops_before;
@@ -521,7 +518,6 @@ class KwonPruner : public Pruner {
                               {"teacher", masks_json(result.teacher)},
                               {"search", masks_json(result.search)},
                               {"rearranged", masks_json(result.rearranged)},
-                              {"tuned", masks_json(result.final_masks)},
                               {"seconds",
                                {{"fisher", result.fisher_seconds},
                                 {"search", result.search_seconds},
@@ -535,6 +531,7 @@ class KwonPruner : public Pruner {
           {"stopped_at", result.tuning->stopped_at ? nlohmann::json(*result.tuning->stopped_at)
                                                    : nlohmann::json()}};
     }
+    details["tuned"] = report.details.at("tuned");
     report.details = details;
     return report;
   }
@@ -550,6 +547,15 @@ std::vector<PrunerParam> kwon_params() {
 }
 
 }  // namespace
+
+void report_masks(const KwonMasks& masks, PruneReport& report) {
+  const KwonMasks kept{(masks.heads != 0).to(torch::kFloat32),
+                       (masks.neurons != 0).to(torch::kFloat32)};
+  const nlohmann::json kept_json = masks_json(kept);
+  report.head_masks = kept_json.at("head_mask").get<std::vector<std::vector<float>>>();
+  report.neuron_masks = kept_json.at("neuron_mask").get<std::vector<std::vector<float>>>();
+  report.details["tuned"] = masks_json(masks);
+}
 
 PrunerInfo kwon_pruner_info() {
   return {"kwon",

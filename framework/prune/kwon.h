@@ -117,6 +117,11 @@ KwonResult run_kwon(const EncoderModel& model, const std::vector<Batch>& batches
                     HeadKind head_kind, double flops_reduction, double seq_len,
                     const KwonOptions& options);
 
+// The report's masks of a pruner with real-valued masks: head_masks/neuron_masks say which
+// units are kept (0/1, as for every pruner); details["tuned"] holds the values that were
+// folded into the weights.
+void report_masks(const KwonMasks& masks, PruneReport& report);
+
 // Registry entries (pruner_registry.cpp): "kwon" (search, rearrangement, tuning),
 // "kwon-notune" (algorithms.md 7.4: no tuning) and "fisher" (7.3: search only). Each takes
 // `mode` (ref | clean); the pruned model has the final masks applied physically, tuned values
