@@ -328,15 +328,12 @@ class KpruneRun {
         std::vector<torch::Tensor> inputs(masks.begin() + s, masks.end());
         auto grads = torch::autograd::grad({loss}, inputs, {}, false, false, true);
         torch::NoGradGuard no_grad;
-        const torch::Tensor token_weight =
-            entry.token_mask.narrow(0, first, count).unsqueeze(-1).to(model_.dtype());  // [b, T, 1]
+        const torch::Tensor token_mask = entry.token_mask.narrow(0, first, count);
         for (int64_t t = s; t < end; ++t) {
           const auto& g = grads[t - s];
           if (g.defined()) batch_grads[t] = batch_grads[t].defined() ? batch_grads[t] + g : g;
-          // Padded positions weighted 0 rather than dropped: selecting the real tokens would
-          // wait for the device once per sublayer and chunk.
-          const torch::Tensor squares = probes[t].features.detach().pow(2) * token_weight;
-          rep[t] += squares.sum(torch::IntArrayRef{0, 1}) * weight_norms[t];
+          auto features = real_tokens(probes[t].features.detach(), token_mask);
+          rep[t] += features.pow(2).sum(0) * weight_norms[t];
         }
       }
       if (s == 0) entry.labels = concat_labels(chunk_labels);
@@ -492,10 +489,6 @@ class KprunePruner : public Pruner {
  public:
   PruneReport prune(EncoderModel& model, const PruneInput& input) override {
     KpruneOptions options = KpruneOptions::from_params(input.params);
-    // A GPU wants whole batches; small chunks would leave it waiting on kernel launches.
-    if (!input.params.has("chunk_tokens") && model.device().is_cuda()) {
-      options.chunk_tokens = KpruneOptions::kGpuChunkTokens;
-    }
     options.flops_reduction = input.flops_reduction;
     options.flops_seq_len = input.flops_seq_len;
     options.head_kind = input.head_kind;
@@ -526,9 +519,8 @@ PrunerInfo kprune_pruner_info() {
            {"oneshot", "false", "measure once, one global selection, then KPWT bottom-up"},
            {"mode", "clean", "ref: the official code's semantics and quirks; clean: fixed"},
            {"chunk_tokens", "1024",
-            fmt::format("padded positions per forward+backward in measurement (bounds memory; "
-                        "the result does not depend on it); {} when the model is on a GPU",
-                        KpruneOptions::kGpuChunkTokens)}},
+            "padded positions per forward+backward in measurement (bounds memory; the result "
+            "does not depend on it)"}},
           false,
           [] { return std::make_unique<KprunePruner>(); }};
 }

@@ -32,7 +32,6 @@ struct KpruneOptions {
   // Padded positions per forward+backward of the measurement: bounds its autograd graph; the
   // result does not depend on it (a batch's gradient is the sum of its chunks').
   int64_t chunk_tokens = 1024;
-  static constexpr int64_t kGpuChunkTokens = 16384;  // the default when the model is on a GPU
 
   static KpruneOptions from_params(const Params& params);
 };
