@@ -134,6 +134,10 @@ def assign_variants(prune_jobs):
 
 
 def done_prune_jobs(jobs):
-    """Finished prune jobs with a metric, each with its variant."""
-    done = jobs[(jobs["kind"] == "prune") & (jobs["status"] == "done") & jobs["value"].notna()]
+    """Finished prune jobs with a metric, each with its variant. A metric recorded as NaN
+    stays: it is undefined (a correlation of constant predictions), not missing."""
+    done = jobs[(jobs["kind"] == "prune") & (jobs["status"] == "done")]
+    recorded = [not np.isnan(value) or name in metrics
+                for value, name, metrics in zip(done["value"], done["value_name"], done["metrics"])]
+    done = done[np.asarray(recorded, dtype=bool)]
     return assign_variants(done.reset_index(drop=True))

@@ -50,6 +50,8 @@ def format_percent(reduction):
 def format_cell(row, bold):
     if row is None:
         return "–"
+    if np.isnan(row["mean"]):
+        return "n/a"
     text = f"{row['mean']:.2f}"
     if row["n"] > 1:
         text += f" ± {row['std']:.2f}"
@@ -73,12 +75,21 @@ def _teacher_text(teacher):
     return f"unpruned teacher: {teacher:.2f} (97%: {0.97 * teacher:.2f})"
 
 
+_UNDEFINED_NOTE = "; n/a: the metric is undefined on every seed (constant predictions)"
+
+
+def _any_undefined(cells):
+    return any(np.isnan(row["mean"]) for by_reduction in cells.values()
+               for row in by_reduction.values())
+
+
 def to_markdown(accuracy):
     lines = []
     for model, task, metric_name, teacher, reductions, cells in _tables(accuracy):
         lines += [f"### {model} · {task} ({metric_name})", "",
                   f"{_teacher_text(teacher)}. Mean ± std over seeds; best per FLOPs reduction "
-                  f"in **bold**; – not run.", ""]
+                  f"in **bold**; – not run{_UNDEFINED_NOTE if _any_undefined(cells) else ''}.",
+                  ""]
         lines.append("| Pruner | " + " | ".join(format_percent(r) for r in reductions) + " |")
         lines.append("|---|" + "---:|" * len(reductions))
         for pruner in sorted(cells):

@@ -113,3 +113,21 @@ def test_latex_escapes_names(tmp_path):
     jobs = choose_metric(load_results(write_results(tmp_path / "r.h5", jobs)).jobs, {})
     latex = to_latex(aggregate(jobs, done_prune_jobs(jobs)))
     assert "squad\\_v2" in latex and "k\\&prune &" in latex
+
+
+def test_an_undefined_metric_is_a_row_marked_not_applicable(tmp_path):
+    # A pruned regression model that predicts one constant has no correlation (NaN): its row
+    # stays, marked n/a, rather than vanishing as if it had not run.
+    jobs = [Job(task="stsb", pruner="magnitude", seed=seed, metric_name="spearman",
+                metrics={"spearman": math.nan}, teacher_metrics={"spearman": 24.5})
+            for seed in range(3)]
+    jobs += [Job(task="stsb", pruner="kprune", seed=seed, metric_name="spearman",
+                 metrics={"spearman": 20.0 + seed}, teacher_metrics={"spearman": 24.5})
+             for seed in range(3)]
+    loaded = choose_metric(load_results(write_results(tmp_path / "r.h5", jobs)).jobs, {})
+    table = aggregate(loaded, done_prune_jobs(loaded))
+    markdown = to_markdown(table)
+    assert "| magnitude | n/a |" in markdown
+    assert "| kprune | **21.00 ± 1.00** |" in markdown
+    assert "n/a: the metric is undefined on every seed" in markdown
+    assert "n/a" not in to_markdown(table[table["pruner"] == "kprune"])
