@@ -531,8 +531,7 @@ class KwonPruner : public Pruner {
           {"stopped_at", result.tuning->stopped_at ? nlohmann::json(*result.tuning->stopped_at)
                                                    : nlohmann::json()}};
     }
-    details["tuned"] = report.details.at("tuned");
-    report.details = details;
+    report.details.update(details);
     return report;
   }
 
