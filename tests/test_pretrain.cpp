@@ -23,6 +23,7 @@
 #include "framework/train/teacher.h"
 #include "framework/util/error.h"
 #include "framework/util/files.h"
+#include "framework/util/sha256.h"
 #include "tests/test_support.h"
 
 namespace kprune {
@@ -385,6 +386,84 @@ TEST(PretrainEncoder, PpmiSvdInitialisesTheWordEmbeddingsOfPiecesTheCorpusHolds)
   expect_error([&] { pretrain_encoder(recipe, dir, log); }, "belongs to another recipe");
   recipe.embedding_init = "glove";
   expect_error([&] { pretrain_encoder(recipe, dir, log); }, "'glove' is not one of");
+}
+
+// A second phase (BERT's recipe: most steps on short rows, then longer ones) starts from the
+// first phase's encoder and MLM head; at a learning rate of 0 it writes them back unchanged.
+TEST(PretrainEncoder, ASecondPhaseContinuesFromTheFirstOnLongerRows) {
+  const TinyCorpus corpus = write_tiny_corpus(200);
+  PretrainRecipe first = tiny_pretrain_recipe(corpus);
+  first.options.max_steps = 4;
+  const std::string phase1 = testing::temp_dir("phase1");
+  std::ostringstream log;
+  pretrain_encoder(first, phase1, log);
+  const nlohmann::json phase1_record = read_json_file(phase1 + "/pretraining.json");
+
+  PretrainRecipe second = tiny_pretrain_recipe(corpus);
+  second.init_checkpoint = phase1;
+  second.layers = 3;  // random-init shape: the checkpoint's applies
+  second.seq_len = 32;
+  second.options.max_steps = 2;
+  second.options.learning_rate = 0;
+  const std::string phase2 = testing::temp_dir("phase2");
+  pretrain_encoder(second, phase2, log);
+
+  const auto before = load_safetensors(phase1 + "/model.safetensors");
+  const auto after = load_safetensors(phase2 + "/model.safetensors");
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& [name, tensor] : before) {
+    ASSERT_TRUE(after.count(name)) << name;
+    EXPECT_TRUE(torch::equal(after.at(name), tensor)) << name;  // MLM head included
+  }
+  EXPECT_EQ(read_json_file(phase2 + "/config.json").at("num_hidden_layers"), 2);
+  const nlohmann::json record = read_json_file(phase2 + "/pretraining.json");
+  EXPECT_EQ(record.at("recipe").at("seq_len"), 32);
+  EXPECT_FALSE(record.at("recipe").contains("embedding_init"));
+  const std::string phase1_sha = sha256_file(phase1 + "/model.safetensors");
+  EXPECT_EQ(record.at("recipe").at("init_checkpoint_sha256"), phase1_sha);
+  EXPECT_EQ(record.at("init").at("checkpoint"), phase1);
+  EXPECT_EQ(record.at("init").at("pretraining"), phase1_record);
+  EXPECT_DOUBLE_EQ(
+      record.at("total_wall_time_s").get<double>(),
+      record.at("wall_time_s").get<double>() + phase1_record.at("total_wall_time_s").get<double>());
+
+  // Its saved state is not resumed from another first phase.
+  PretrainRecipe other_first = first;
+  other_first.options.seed = 1;
+  const std::string other_phase1 = testing::temp_dir("other-phase1");
+  pretrain_encoder(other_first, other_phase1, log);
+  second.init_checkpoint = other_phase1;
+  expect_error([&] { pretrain_encoder(second, phase2, log); }, "belongs to another recipe");
+
+  const std::string fresh = testing::temp_dir("phase2-bad");
+  second.init_checkpoint = phase1;
+  second.embedding_init = "ppmi-svd";
+  expect_error([&] { pretrain_encoder(second, fresh, log); }, "would replace the trained word");
+  second.embedding_init = "random";
+  second.seq_len = 64;
+  expect_error([&] { pretrain_encoder(second, fresh, log); }, "exceeds the model's 32 positions");
+  second.seq_len = 16;
+  const std::string bigger_vocab = fresh + "/vocab.txt";
+  write_file_atomic(bigger_vocab, read_file(corpus.vocab) + "w24\n");
+  second.vocab = bigger_vocab;
+  expect_error([&] { pretrain_encoder(second, fresh, log); }, "has a vocabulary of 29 pieces");
+  second.vocab = corpus.vocab;
+  const std::string teacher = testing::temp_dir("not-an-encoder");
+  save_checkpoint(*load_init_checkpoint(phase1, find_task("sst2"), 0), teacher);
+  second.init_checkpoint = teacher;
+  expect_error([&] { pretrain_encoder(second, fresh, log); }, "is not a pretrained encoder");
+}
+
+TEST(MlmHead, NamesTheMissingTensorOfAStateDict) {
+  const EncoderConfig config = tiny_encoder_config("distilbert", 29);
+  MlmHead head(config, 0);
+  auto tensors = head.hf_state_dict();
+  tensors.erase("vocab_layer_norm.weight");
+  expect_error([&] { head.load_hf_state_dict(tensors, "x.safetensors"); },
+               "x.safetensors: no MLM-head tensor 'vocab_layer_norm.weight'");
+  tensors = head.hf_state_dict();
+  tensors["vocab_projector.bias"] = torch::zeros({3});
+  expect_error([&] { head.load_hf_state_dict(tensors, "x.safetensors"); }, "expected [29]");
 }
 
 TEST(DevSplit, IsDeterministicPerRowAndCoversEveryRow) {

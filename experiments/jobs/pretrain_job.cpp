@@ -46,6 +46,7 @@ sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& 
   recipe.vocab = vocab != context.data_dirs.end()
                      ? vocab->second
                      : "../shared/data/vocab/bert-base-uncased-vocab.txt";
+  recipe.init_checkpoint = p.get_string("init_checkpoint", "");
   read_shape_params(p, recipe);
   recipe.seq_len = p.get_int("seq_len", recipe.seq_len);
   recipe.embedding_init = p.get_string("embedding_init", recipe.embedding_init);
@@ -75,10 +76,12 @@ sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& 
 
 sweep::JobKind pretrain_job_kind() {
   return {"pretrain",
-          {"model",          "tag",          "corpus",        "model_type",   "layers",
-           "hidden",         "heads",        "ffn",           "max_position", "seq_len",
-           "embedding_init", "ppmi_window",  "steps",         "batch_size",   "lr",
-           "warmup",         "weight_decay", "max_grad_norm", "save_every",   "seed"},
+          {"model",       "tag",          "corpus",        "init_checkpoint",
+           "model_type",  "layers",       "hidden",        "heads",
+           "ffn",         "max_position", "seq_len",       "embedding_init",
+           "ppmi_window", "steps",        "batch_size",    "lr",
+           "warmup",      "weight_decay", "max_grad_norm", "save_every",
+           "seed"},
           {},
           run_pretrain};
 }

@@ -7,6 +7,8 @@
 #include "framework/model/checkpoint.h"
 #include "framework/model/family.h"
 #include "framework/model/safetensors.h"
+#include "framework/model/shape.h"
+#include "framework/util/error.h"
 #include "framework/util/files.h"
 
 namespace kprune {
@@ -42,6 +44,27 @@ std::map<std::string, torch::Tensor> MlmHead::hf_state_dict() const {
           {names.norm + ".weight", copy(norm_weight_)},
           {names.norm + ".bias", copy(norm_bias_)},
           {names.bias, copy(output_bias_)}};
+}
+
+void MlmHead::load_hf_state_dict(const std::map<std::string, torch::Tensor>& tensors,
+                                 const std::string& source) {
+  const FamilyMlmNames& names = model_family(model_type_).mlm;
+  const std::pair<std::string, torch::Tensor*> targets[] = {
+      {names.transform + ".weight", &transform_weight_},
+      {names.transform + ".bias", &transform_bias_},
+      {names.norm + ".weight", &norm_weight_},
+      {names.norm + ".bias", &norm_bias_},
+      {names.bias, &output_bias_}};
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, target] : targets) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) fail("{}: no MLM-head tensor '{}'", source, name);
+    if (it->second.sizes() != target->sizes()) {
+      fail("{}: tensor '{}' has shape {}, expected {}", source, name,
+           shape_string(it->second.sizes()), shape_string(target->sizes()));
+    }
+    target->copy_(it->second);
+  }
 }
 
 void save_mlm_checkpoint(const EncoderModel& encoder, const MlmHead& head, const std::string& dir) {

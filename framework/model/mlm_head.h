@@ -25,6 +25,11 @@ class MlmHead : public torch::nn::Module {
   // The head's tensors by HF name (FamilyMlmNames), F32 CPU copies; no decoder weight (tied).
   std::map<std::string, torch::Tensor> hf_state_dict() const;
 
+  // Copies the head's tensors from an HF state dict (as hf_state_dict names them); a missing
+  // tensor or a shape mismatch throws, naming the tensor, `source`, expected and found.
+  void load_hf_state_dict(const std::map<std::string, torch::Tensor>& tensors,
+                          const std::string& source);
+
  private:
   std::string model_type_;
   int64_t hidden_size_;

@@ -6,9 +6,11 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "framework/model/checkpoint.h"
 #include "framework/model/encoder.h"
 #include "framework/model/mlm_head.h"
 #include "framework/model/random_config.h"
+#include "framework/model/safetensors.h"
 #include "framework/tasks/task.h"
 #include "framework/text/wordpiece_tokenizer.h"
 #include "framework/train/embedding_init.h"
@@ -29,8 +31,12 @@ namespace fs = std::filesystem;
 PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_dir,
                              std::ostream& log) {
   Stopwatch clock;
-  if (args.seq_len > args.max_position) {
-    fail("pretraining: seq_len {} exceeds max_position {}", args.seq_len, args.max_position);
+  const bool from_checkpoint = !args.init_checkpoint.empty();
+  if (from_checkpoint && args.embedding_init != "random") {
+    fail(
+        "pretraining: embedding_init '{}' would replace the trained word embeddings of the init "
+        "checkpoint {}; give one of the two",
+        args.embedding_init, args.init_checkpoint);
   }
   if (args.embedding_init != "random" && args.embedding_init != "ppmi-svd") {
     fail("pretraining: embedding_init '{}' is not one of random, ppmi-svd", args.embedding_init);
@@ -45,13 +51,43 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                      corpus_tokens, sequences.size(0), args.seq_len);
   log.flush();
 
-  const EncoderConfig config = EncoderConfig::from_json(
-      random_encoder_config({args.model_type, args.layers, args.hidden, args.heads, args.ffn,
-                             args.max_position, std::nullopt},
-                            tokenizer.vocab_size()),
-      "pretrain");
-  auto encoder = EncoderModel::random(config, args.options.seed);
+  std::shared_ptr<EncoderModel> encoder;
+  if (from_checkpoint) {
+    if (!is_pretrained_encoder_checkpoint(args.init_checkpoint)) {
+      fail(
+          "pretraining: {} is not a pretrained encoder checkpoint (its config.json names no "
+          "XForMaskedLM architecture); continue from what `kprune pretrain` wrote",
+          args.init_checkpoint);
+    }
+    encoder = load_encoder_checkpoint(args.init_checkpoint, HeadKind::classification, 2,
+                                      args.options.seed);
+  } else {
+    encoder = EncoderModel::random(
+        EncoderConfig::from_json(
+            random_encoder_config({args.model_type, args.layers, args.hidden, args.heads, args.ffn,
+                                   args.max_position, std::nullopt},
+                                  tokenizer.vocab_size()),
+            "pretrain"),
+        args.options.seed);
+  }
+  const EncoderConfig& config = encoder->config();
+  if (config.vocab_size != tokenizer.vocab_size()) {
+    fail("pretraining: {} has a vocabulary of {} pieces, {} has {}", args.init_checkpoint,
+         config.vocab_size, args.vocab, tokenizer.vocab_size());
+  }
+  if (args.seq_len > config.max_position_embeddings) {
+    fail("pretraining: seq_len {} exceeds the model's {} positions", args.seq_len,
+         config.max_position_embeddings);
+  }
   MlmHead head(config, args.options.seed + 1);
+  nlohmann::json init;  // the checkpoint this phase continues, and how it was made
+  if (from_checkpoint) {
+    const std::string weights = args.init_checkpoint + "/model.safetensors";
+    head.load_hf_state_dict(load_safetensors(weights), weights);
+    init = {{"checkpoint", args.init_checkpoint}, {"sha256", sha256_file(weights)}};
+    const std::string previous = args.init_checkpoint + "/pretraining.json";
+    if (fs::exists(previous)) init["pretraining"] = read_json_file(previous);
+  }
   MlmMasking masking;
   masking.mask_id = tokenizer.mask_id();
   masking.vocab_size = tokenizer.vocab_size();
@@ -72,10 +108,14 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                            {"max_grad_norm", o.max_grad_norm},
                            {"adam_epsilon", o.adam_epsilon},
                            {"seed", o.seed},
-                           {"embedding_init", args.embedding_init},
                            {"token_types", "off (all 0)"},
                            {"next_sentence_prediction", false}};
-  if (args.embedding_init == "ppmi-svd") recipe["ppmi_window"] = args.ppmi_window;
+  if (from_checkpoint) {
+    recipe["init_checkpoint_sha256"] = init["sha256"];
+  } else {
+    recipe["embedding_init"] = args.embedding_init;
+    if (args.embedding_init == "ppmi-svd") recipe["ppmi_window"] = args.ppmi_window;
+  }
   nlohmann::json files = nlohmann::json::array();
   for (const CorpusFile& file : corpus.files) {
     files.push_back({{"path", file.path},
@@ -124,7 +164,12 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                   {"device", args.options.device.str()}});
   double total_wall = 0;
   for (const auto& run : runs) total_wall += run.at("wall_time_s").get<double>();
-  const nlohmann::json record = {
+  double phases_wall = total_wall;
+  if (init.contains("pretraining")) {
+    const nlohmann::json& before = init["pretraining"];
+    phases_wall += before.value("total_wall_time_s", before.value("wall_time_s", 0.0));
+  }
+  nlohmann::json record = {
       {"code_version", code_version()},
       {"recipe", recipe},
       {"corpus", {{"files", files}, {"tokens", corpus_tokens}, {"sequences", sequences.size(0)}}},
@@ -134,7 +179,9 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
       {"tokens_seen", result.steps * o.batch_size * args.seq_len},
       {"final_mlm_loss", result.final_loss},
       {"wall_time_s", total_wall},
+      {"total_wall_time_s", phases_wall},
       {"runs", runs}};
+  if (from_checkpoint) record["init"] = init;
   save_mlm_checkpoint(*encoder, head, out_dir);
   fs::copy_file(args.vocab, out_dir + "/vocab.txt", fs::copy_options::overwrite_existing);
   write_file_atomic(out_dir + "/tokenizer_config.json",

@@ -16,6 +16,9 @@ namespace kprune {
 struct PretrainRecipe {
   std::vector<std::string> corpus;  // plain-text files, one document or sentence per line
   std::string vocab;                // WordPiece vocab.txt (uncased)
+  // Continue from this `kprune pretrain` checkpoint (encoder and MLM head; a further phase, e.g.
+  // on longer rows); empty: random init of the shape below, which a checkpoint overrides.
+  std::string init_checkpoint;
   std::string model_type = "bert";  // bert or distilbert
   int64_t layers = 4, hidden = 256, heads = 4, ffn = 1024, max_position = 512;
   int64_t seq_len = 128;
@@ -33,7 +36,8 @@ struct PretrainRun {
 
 // Pretrains (or resumes, from out_dir/pretrain-state.pt) and writes `out_dir`: the MLM
 // checkpoint, vocab.txt, tokenizer_config.json and pretraining.json (recipe, corpus files with
-// sha256 and token counts, one entry per run). Progress lines go to `log`.
+// sha256 and token counts, one entry per run; from a checkpoint, that checkpoint's record under
+// "init" and the phases' summed wall time as "total_wall_time_s"). Progress lines go to `log`.
 PretrainRun pretrain_encoder(const PretrainRecipe& recipe, const std::string& out_dir,
                              std::ostream& log);
 
