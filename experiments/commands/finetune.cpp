@@ -45,8 +45,9 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--task", args->recipe.task,
                   "Task name (sst2, mrpc, stsb, qqp, ..., synthetic, squad, squad_v2)")
       ->required();
-  cmd->add_option("--data-dir", args->recipe.data_dir,
-                  "Task data folder (default: ../shared/data/glue, or ../shared/data/squad for QA)");
+  cmd->add_option(
+      "--data-dir", args->recipe.data_dir,
+      "Task data folder (default: ../shared/data/glue, or ../shared/data/squad for QA)");
   cmd->add_option("--out", args->out_dir,
                   "Output checkpoint directory (best dev checkpoint, HF layout)")
       ->required();
@@ -56,18 +57,7 @@ void add_finetune_command(CLI::App& app) {
       "--vocab", args->recipe.vocab,
       "WordPiece vocab.txt (default: the checkpoint's, else bert-base-uncased from ../shared)");
   cmd->add_flag("--cased", args->recipe.cased, "Do not lower-case (cased vocabularies)");
-  cmd->add_option("--model-type", args->recipe.model_type, "Random init: bert or distilbert")
-      ->capture_default_str();
-  cmd->add_option("--layers", args->recipe.layers, "Random init: encoder layers")
-      ->capture_default_str();
-  cmd->add_option("--hidden", args->recipe.hidden, "Random init: hidden size")
-      ->capture_default_str();
-  cmd->add_option("--heads", args->recipe.heads, "Random init: attention heads")
-      ->capture_default_str();
-  cmd->add_option("--ffn", args->recipe.ffn, "Random init: FFN intermediate size")
-      ->capture_default_str();
-  cmd->add_option("--max-position", args->recipe.max_position, "Random init: position embeddings")
-      ->capture_default_str();
+  add_random_init_shape_options(cmd, args->recipe);
   cmd->add_option("--dropout", args->recipe.dropout,
                   "Random init: dropout probability (default: HF's 0.1)");
   cmd->add_option("--steps", args->recipe.options.max_steps, "Optimizer steps")

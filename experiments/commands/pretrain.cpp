@@ -51,18 +51,7 @@ void add_pretrain_command(CLI::App& app) {
   cmd->add_option("--init-checkpoint", args->recipe.init_checkpoint,
                   "Continue from this `kprune pretrain` output (encoder and MLM head), e.g. a "
                   "further phase on longer rows; the shape options then do not apply");
-  cmd->add_option("--model-type", args->recipe.model_type, "Random init: bert or distilbert")
-      ->capture_default_str();
-  cmd->add_option("--layers", args->recipe.layers, "Random init: encoder layers")
-      ->capture_default_str();
-  cmd->add_option("--hidden", args->recipe.hidden, "Random init: hidden size")
-      ->capture_default_str();
-  cmd->add_option("--heads", args->recipe.heads, "Random init: attention heads")
-      ->capture_default_str();
-  cmd->add_option("--ffn", args->recipe.ffn, "Random init: FFN intermediate size")
-      ->capture_default_str();
-  cmd->add_option("--max-position", args->recipe.max_position, "Random init: position embeddings")
-      ->capture_default_str();
+  add_random_init_shape_options(cmd, args->recipe);
   cmd->add_option("--seq-len", args->recipe.seq_len, "Packed sequence length")
       ->capture_default_str();
   cmd->add_option("--embedding-init", args->recipe.embedding_init,
