@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds the teacher zoo into a cache folder: per architecture one encoder pretrained with
-# masked language modelling (kprune pretrain) on WikiText-2 valid/test + GLUE train sentences
-# (the full zoo in two phases, as BERT: short rows, then rows of 128), then teachers fine-tuned
-# from it, and with --twins the same teachers from random init (to
+# masked language modelling (kprune pretrain) on WikiText-2 valid/test + GLUE train sentences,
+# then teachers fine-tuned from it, and with --twins the same teachers from random init (to
 # measure what pretraining buys). Resumable: finished steps are skipped, an interrupted
 # pretraining resumes from its last saved state; rerun the same command. The architectures
 # are built side by side, each on its share of the cores (one core each on two), since two
@@ -12,11 +11,11 @@
 #   scripts/build-zoo.sh --full --out DIR [--twins]   # mini-bert + mini-distilbert (4L/256/4/1024)
 #
 # Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
-# --threads N (cores in all; default: every core), --stop-after-pretrain N (stop each
-# pretraining phase at step N: build a long pretraining in parts), --tasks "sst2 ..." (fine-tune only these; the corpus still holds every
+# --threads N (cores in all; default: every core), --stop-after-pretrain N (build a long
+# pretraining in parts), --tasks "sst2 ..." (fine-tune only these; the corpus still holds every
 # task's training sentences). Each architecture logs to DIR/<arch>.log.
 # Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
-# DIR/<arch>/pretrained (full zoo: continued from DIR/<arch>/pretrained-phase1), DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
+# DIR/<arch>/pretrained, DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,7 +47,6 @@ if [[ "$mode" == fast ]]; then
   tasks=(sst2 mrpc stsb)
   shape=(--layers 2 --hidden 128 --heads 2 --ffn 512)
   pretrain_args=(--seq-len 128 --batch-size 16 --steps 200 --lr 1e-3 --save-every 100)
-  phase2_args=()
   declare -A steps=([sst2]=300 [mrpc]=200 [stsb]=200)
   declare -A eval_every=([sst2]=100 [mrpc]=100 [stsb]=100)
   declare -A finetune_lr=([sst2]=5e-4 [mrpc]=5e-4 [stsb]=5e-4)
@@ -56,14 +54,13 @@ else
   archs=(mini-bert mini-distilbert)
   tasks=(sst2 mrpc stsb qqp)
   shape=(--layers 4 --hidden 256 --heads 4 --ffn 1024)
-  # Phase 1: word embeddings from the corpus's PPMI-SVD (seconds), then 2500 MLM steps of
-  # 32 x 64 tokens (5.1M tokens, 2.5 passes): about 33 min per encoder on one core. Rows of 64
-  # train more steps per token than rows of 128 (GLUE sentences are short). Phase 2: 2000 steps
-  # of 16 x 128 tokens (4.1M, about 28 min) from phase 1's encoder and MLM head, which also
-  # trains positions 64-127 (MRPC, STS-B and QQP rows reach them).
+  # Word embeddings from the corpus's PPMI-SVD (seconds), then 2500 MLM steps of 32 x 64
+  # tokens (5.1M tokens, 2.5 passes): about 33 min per encoder on one core. Rows of 64 train
+  # more steps per token than rows of 128 (GLUE sentences are short); positions >= 64 keep
+  # their random init. A second phase on rows of 128 (pretrain --init-checkpoint, 2000 steps)
+  # made the MRPC and STS-B teachers worse (README), so there is none.
   pretrain_args=(--seq-len 64 --batch-size 32 --steps 2500 --lr 1e-3 --embedding-init ppmi-svd
     --save-every 100)
-  phase2_args=(--seq-len 128 --batch-size 16 --steps 2000 --lr 1e-3 --save-every 100)
   declare -A steps=([sst2]=2500 [mrpc]=350 [stsb]=540 [qqp]=1000)
   # MRPC at half the rate: at 2e-4 the pretrained teachers peaked by step 100-200 and then
   # degraded (3.7k pairs, 3 passes).
@@ -111,22 +108,13 @@ finished() {  # finished PRETRAINED_DIR: its pretraining ran all its steps
     "$1/pretraining.json" 2> /dev/null
 }
 
-pretrain() {  # pretrain OUT ARGS...; false when the phase stopped early (--stop-after-pretrain)
-  local dest="$1"; shift
-  finished "$dest" && return 0
-  run "$kprune" pretrain --corpus "$out/corpus.txt" --out "$dest" --threads "$arch_threads" \
-    --stop-after "$stop_after" --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt" "$@"
-  finished "$dest" || { echo "build-zoo: pretraining $dest stopped early; rerun to resume" >&2; return 1; }
-}
-
 build_arch() {  # the encoder, its teachers, then (--twins) their random-init twins
   local arch="$1" pre="$out/$1/pretrained" task
-  if [[ ${#phase2_args[@]} -eq 0 ]]; then
-    pretrain "$pre" --model-type "$(model_type "$arch")" "${shape[@]}" "${pretrain_args[@]}" || return 0
-  else
-    pretrain "$out/$arch/pretrained-phase1" --model-type "$(model_type "$arch")" "${shape[@]}" \
-      "${pretrain_args[@]}" || return 0
-    pretrain "$pre" --init-checkpoint "$out/$arch/pretrained-phase1" "${phase2_args[@]}" || return 0
+  if ! finished "$pre"; then
+    run "$kprune" pretrain --corpus "$out/corpus.txt" --out "$pre" --model-type "$(model_type "$arch")" \
+      "${shape[@]}" "${pretrain_args[@]}" --threads "$arch_threads" --stop-after "$stop_after" \
+      --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
+    finished "$pre" || { echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; return 0; }
   fi
   for task in "${tasks[@]}"; do
     finetune "$task" "$out/$arch/$task" --init-checkpoint "$pre"

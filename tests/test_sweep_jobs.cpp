@@ -9,8 +9,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "framework/util/files.h"
 #include "tests/test_sweep_support.h"
 
 namespace kprune::testing {
@@ -208,6 +211,49 @@ flops_reduction = 0.4
     EXPECT_EQ(result.at("status"), "done") << result.at("error");
     EXPECT_EQ(result.at("attrs").at("metric_name"), "f1") << job;
   }
+}
+
+// A pretrain recipe may start from another pretrain model: a further phase, run after it.
+TEST(SweepJobs, APretrainPhaseStartsFromTheCheckpointOfTheOneBefore) {
+  const std::string dir = temp_dir("sweep-phases");
+  write_file_atomic(dir + "/phases.toml", R"([sweep]
+name = "phases"
+output = "phases.h5"
+
+[models.short-rows]
+recipe = { kind = "pretrain", layers = 2, hidden = 32, heads = 2, ffn = 64, seq_len = 16, steps = 4 }
+
+[models.long-rows]
+recipe = { kind = "pretrain", init_model = "short-rows", seq_len = 32, steps = 4 }
+
+[grids.teachers]
+kind = "finetune"
+task = "sst2"
+init_model = "long-rows"
+)");
+  const CommandResult dry =
+      run_command(kSweep + " " + dir + "/phases.toml --dry-run sweep.output=" + dir + "/phases.h5");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  std::map<std::string, std::string> id_of;  // model or kind -> job id
+  std::map<std::string, std::string> line_of;
+  std::istringstream lines(dry.output);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string id = line.substr(0, line.find(' '));
+    for (const char* label : {"model=short-rows", "model=long-rows", "kind=finetune"}) {
+      if (line.find(label) != std::string::npos) {
+        id_of[label] = id;
+        line_of[label] = line;
+      }
+    }
+  }
+  ASSERT_EQ(id_of.size(), 3u) << dry.output;
+  const std::string first = id_of["model=short-rows"], second = id_of["model=long-rows"];
+  EXPECT_NE(
+      line_of["model=long-rows"].find("init_checkpoint=" + dir + "/phases.artifacts/" + first),
+      std::string::npos)
+      << dry.output;
+  EXPECT_NE(line_of["model=long-rows"].find("(after " + first + ")"), std::string::npos);
+  EXPECT_NE(line_of["kind=finetune"].find("(after " + second + ")"), std::string::npos);
 }
 
 TEST(SweepJobs, EveryShippedConfigExpands) {
