@@ -103,18 +103,14 @@ finetune() {  # finetune TASK OUT [init args...]
     --threads "$arch_threads" "$@"
 }
 
-finished() {  # finished PRETRAINED_DIR: its pretraining ran all its steps
-  python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1])).get("finished") else 1)' \
-    "$1/pretraining.json" 2> /dev/null
-}
-
 build_arch() {  # the encoder, its teachers, then (--twins) their random-init twins
   local arch="$1" pre="$out/$1/pretrained" task
-  if ! finished "$pre"; then
+  if ! grep -qs '"finished": true' "$pre/pretraining.json"; then
     run "$kprune" pretrain --corpus "$out/corpus.txt" --out "$pre" --model-type "$(model_type "$arch")" \
       "${shape[@]}" "${pretrain_args[@]}" --threads "$arch_threads" --stop-after "$stop_after" \
       --vocab "$shared/data/vocab/bert-base-uncased-vocab.txt"
-    finished "$pre" || { echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; return 0; }
+    grep -qs '"finished": true' "$pre/pretraining.json" || {
+      echo "build-zoo: pretraining of $arch stopped early; rerun to resume" >&2; return 0; }
   fi
   for task in "${tasks[@]}"; do
     finetune "$task" "$out/$arch/$task" --init-checkpoint "$pre"
@@ -155,8 +151,7 @@ print("|---|---|---|---|---|")
 for record in sorted(root.glob("*/*/training.json")):
     t = json.loads(record.read_text())
     pre = record.parent / "pretraining.json"
-    phases = json.loads(pre.read_text()) if pre.exists() else None
-    pre_s = f"{phases.get('total_wall_time_s', phases['wall_time_s']):.0f}" if phases else "-"
+    pre_s = f"{json.loads(pre.read_text())['wall_time_s']:.0f}" if pre.exists() else "-"
     dev = ", ".join(f"{k} {v:.2f}" for k, v in sorted(t["best"]["metrics"].items()))
     init = "random" if t["init"] == "random" else "pretrained"
     print(f"| {record.parent.parent.name}/{record.parent.name} | {init} | {dev} | {t['wall_time_s']:.0f} | {pre_s} |")

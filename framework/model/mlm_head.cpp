@@ -34,36 +34,35 @@ torch::Tensor MlmHead::forward(const torch::Tensor& hidden,
   return torch::linear(x, word_embeddings, output_bias_);  // [N, V]
 }
 
-std::map<std::string, torch::Tensor> MlmHead::hf_state_dict() const {
+std::vector<std::pair<std::string, torch::Tensor>> MlmHead::hf_named_tensors() const {
   const FamilyMlmNames& names = model_family(model_type_).mlm;
-  auto copy = [](const torch::Tensor& t) {
-    return t.detach().to(torch::kCPU, torch::kFloat32, false, /*copy=*/true).contiguous();
-  };
-  return {{names.transform + ".weight", copy(transform_weight_)},
-          {names.transform + ".bias", copy(transform_bias_)},
-          {names.norm + ".weight", copy(norm_weight_)},
-          {names.norm + ".bias", copy(norm_bias_)},
-          {names.bias, copy(output_bias_)}};
+  return {{names.transform + ".weight", transform_weight_},
+          {names.transform + ".bias", transform_bias_},
+          {names.norm + ".weight", norm_weight_},
+          {names.norm + ".bias", norm_bias_},
+          {names.bias, output_bias_}};
+}
+
+std::map<std::string, torch::Tensor> MlmHead::hf_state_dict() const {
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& [name, tensor] : hf_named_tensors()) {
+    tensors.emplace(
+        name, tensor.detach().to(torch::kCPU, torch::kFloat32, false, /*copy=*/true).contiguous());
+  }
+  return tensors;
 }
 
 void MlmHead::load_hf_state_dict(const std::map<std::string, torch::Tensor>& tensors,
                                  const std::string& source) {
-  const FamilyMlmNames& names = model_family(model_type_).mlm;
-  const std::pair<std::string, torch::Tensor*> targets[] = {
-      {names.transform + ".weight", &transform_weight_},
-      {names.transform + ".bias", &transform_bias_},
-      {names.norm + ".weight", &norm_weight_},
-      {names.norm + ".bias", &norm_bias_},
-      {names.bias, &output_bias_}};
   torch::NoGradGuard no_grad;
-  for (const auto& [name, target] : targets) {
+  for (auto& [name, target] : hf_named_tensors()) {
     auto it = tensors.find(name);
     if (it == tensors.end()) fail("{}: no MLM-head tensor '{}'", source, name);
-    if (it->second.sizes() != target->sizes()) {
+    if (it->second.sizes() != target.sizes()) {
       fail("{}: tensor '{}' has shape {}, expected {}", source, name,
-           shape_string(it->second.sizes()), shape_string(target->sizes()));
+           shape_string(it->second.sizes()), shape_string(target.sizes()));
     }
-    target->copy_(it->second);
+    target.copy_(it->second);  // into the parameter's storage
   }
 }
 

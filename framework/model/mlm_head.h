@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "framework/model/config.h"
 #include "framework/model/encoder.h"
@@ -31,6 +33,9 @@ class MlmHead : public torch::nn::Module {
                           const std::string& source);
 
  private:
+  // The head's tensors (handles sharing their storage) by HF name.
+  std::vector<std::pair<std::string, torch::Tensor>> hf_named_tensors() const;
+
   std::string model_type_;
   int64_t hidden_size_;
   double layer_norm_eps_;
