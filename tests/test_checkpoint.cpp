@@ -263,6 +263,14 @@ TEST(Losses, MatchHandComputedValues) {
   const double expected = (std::log(2.0) + std::log(2.0)) / 2;  // end: only row 0 counts
   EXPECT_NEAR(supervised_loss(out, batch, HeadKind::question_answering).item<double>(), expected,
               1e-12);
+  // bf16 logits (a forward pass under autocast; these values are exact in bf16): an fp32 loss.
+  out.logits = torch::tensor({{0.0, 1.0}, {2.0, 0.5}}).to(torch::kBFloat16);
+  batch.labels = torch::tensor({1, 0}, torch::kInt64);
+  const torch::Tensor bf16_loss = supervised_loss(out, batch, HeadKind::classification);
+  EXPECT_EQ(bf16_loss.scalar_type(), torch::kFloat);
+  EXPECT_NEAR(bf16_loss.item<double>(),
+              (std::log(1 + std::exp(1.0)) - 1 + std::log(std::exp(2.0) + std::exp(0.5)) - 2) / 2,
+              1e-6);
   batch.labels = torch::Tensor();
   EXPECT_THROW(supervised_loss(out, batch, HeadKind::classification), Error);
 }

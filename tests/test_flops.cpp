@@ -110,6 +110,11 @@ TEST(Device, ConfiguresThreadsWithoutMultiplyingPools) {
   EXPECT_EQ(std::max(all.intra_op, all.blas), available_cores());
   EXPECT_EQ(std::min(all.intra_op, std::max(all.blas, 1)), 1);
   EXPECT_THROW(configure_threads(-1), Error);
+  // bf16 training: the products run in oneDNN on the intra-op pool, which gets the cores.
+  const ThreadPlan bf16 = configure_threads(0, Precision::bf16);
+  EXPECT_EQ(bf16.intra_op, available_cores());
+  EXPECT_EQ(torch::get_num_threads(), available_cores());
+  EXPECT_LE(bf16.blas, 1);
   configure_threads(1);
 }
 

@@ -146,7 +146,7 @@ TinySetup tiny_setup(const TinyCorpus& corpus) {
           masking};
 }
 
-TEST(Pretrain, AFewStepsReduceTheMlmLoss) {
+void expect_a_few_steps_reduce_the_mlm_loss(Precision precision) {
   torch::set_num_threads(1);
   const TinyCorpus corpus = write_tiny_corpus(400);
   TinySetup setup = tiny_setup(corpus);
@@ -168,6 +168,7 @@ TEST(Pretrain, AFewStepsReduceTheMlmLoss) {
   options.max_steps = 600;
   options.learning_rate = 2e-3;
   options.save_every = 0;
+  options.precision = precision;
   const PretrainResult result = pretrain(*encoder, head, setup.sequences, setup.masking, options,
                                          corpus.dir + "/state.pt", "tiny");
   EXPECT_TRUE(result.finished);
@@ -176,14 +177,27 @@ TEST(Pretrain, AFewStepsReduceTheMlmLoss) {
   // their neighbours (the successor rule), not only from word frequencies. Measured: 2.60.
   EXPECT_LT(probe_loss(), std::log(24.0) - 0.3);
   EXPECT_LT(result.final_loss, std::log(24.0) - 0.3);
+  // Mixed precision or not, the weights stay fp32.
+  for (const auto& item : encoder->named_parameters()) {
+    EXPECT_EQ(item.value().scalar_type(), torch::kFloat) << item.key();
+  }
 }
 
-TEST(Pretrain, AResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
+TEST(Pretrain, AFewStepsReduceTheMlmLoss) {
+  expect_a_few_steps_reduce_the_mlm_loss(Precision::fp32);
+}
+
+TEST(Pretrain, AFewBf16StepsReduceTheMlmLoss) {
+  expect_a_few_steps_reduce_the_mlm_loss(Precision::bf16);
+}
+
+void expect_resumed_run_ends_with_the_uninterrupted_weights(Precision precision) {
   torch::set_num_threads(1);
   const TinyCorpus corpus = write_tiny_corpus(100);
   TinySetup setup = tiny_setup(corpus);
   const EncoderConfig config = tiny_encoder_config("distilbert", setup.tokenizer.vocab_size());
   PretrainOptions options;
+  options.precision = precision;
   options.batch_size = 8;
   options.max_steps = 20;  // more than one epoch of the 62 rows: the order is reshuffled
   options.save_every = 5;
@@ -225,6 +239,14 @@ TEST(Pretrain, AResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
                  "another recipe");
       },
       "b.pt belongs to another recipe");
+}
+
+TEST(Pretrain, AResumedRunEndsWithTheWeightsOfAnUninterruptedOne) {
+  expect_resumed_run_ends_with_the_uninterrupted_weights(Precision::fp32);
+}
+
+TEST(Pretrain, AResumedBf16RunEndsWithTheWeightsOfAnUninterruptedOne) {
+  expect_resumed_run_ends_with_the_uninterrupted_weights(Precision::bf16);
 }
 
 TEST(Pretrain, RejectsBadInput) {

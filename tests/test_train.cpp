@@ -127,6 +127,35 @@ TEST(Finetune, LearnsAKeywordTaskDeterministically) {
   EXPECT_DOUBLE_EQ(repeat.final_loss, result.final_loss);
 }
 
+// Mixed precision trains the same tiny model to the same quality; the weights stay fp32.
+TEST(Finetune, LearnsTheKeywordTaskInBf16) {
+  torch::set_num_threads(1);
+  const std::string dir = write_keyword_task(2000, 300);
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(dir + "/vocab.txt");
+  const TaskSpec& task = find_task("sst2");
+  const auto train = encode_examples(tokenizer, read_examples(task, dir, "train"), 64, true);
+  const auto dev = encode_examples(tokenizer, read_examples(task, dir, "dev"), 64, true);
+  FinetuneOptions options;
+  options.max_steps = 200;
+  options.eval_every = 100;
+  options.learning_rate = 2e-3;
+  options.seed = 1;
+  options.pad_id = tokenizer.pad_id();
+  options.precision = Precision::bf16;
+  auto model = tiny_model(tokenizer.vocab_size(), 5);
+  const FinetuneResult result = finetune(*model, task, train, dev, options, {});
+  EXPECT_GT(result.best.metrics.at("accuracy"), 95.0);
+  EXPECT_LT(result.final_loss, 0.3);
+  for (const auto& item : model->named_parameters()) {
+    EXPECT_EQ(item.value().scalar_type(), torch::kFloat) << item.key();
+  }
+  // The option took effect: the same run in fp32 follows another path.
+  options.precision = Precision::fp32;
+  auto fp32_model = tiny_model(tokenizer.vocab_size(), 5);
+  const FinetuneResult fp32 = finetune(*fp32_model, task, train, dev, options, {});
+  EXPECT_NE(fp32.final_loss, result.final_loss);
+}
+
 TEST(Finetune, RejectsAnEmptyTrainingSet) {
   auto model = tiny_model(50, 0);
   EXPECT_THROW(finetune(*model, find_task("sst2"), {}, {}, FinetuneOptions{}, nullptr), Error);

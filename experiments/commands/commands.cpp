@@ -19,4 +19,12 @@ const std::vector<Command>& all_commands() {
   return commands;
 }
 
+void add_precision_option(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision,
+                  "fp32, or bf16: mixed precision (bfloat16 matrix products; weights, gradients "
+                  "and optimizer in fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+}
+
 }  // namespace kprune::cli

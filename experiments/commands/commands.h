@@ -43,4 +43,7 @@ void add_random_init_shape_options(CLI::App* cmd, Recipe& recipe) {
       ->capture_default_str();
 }
 
+// --precision for the training commands: fp32, or bf16 mixed precision.
+void add_precision_option(CLI::App* cmd, std::string& precision);
+
 }  // namespace kprune::cli

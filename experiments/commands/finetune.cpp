@@ -5,6 +5,7 @@
 
 #include "experiments/commands/commands.h"
 #include "framework/model/device.h"
+#include "framework/model/precision.h"
 #include "framework/tasks/task.h"
 #include "framework/train/teacher.h"
 #include "framework/util/timer.h"
@@ -16,12 +17,14 @@ struct FinetuneArgs {
   TeacherRecipe recipe;
   std::string out_dir;
   std::string device = "auto";
+  std::string precision = "fp32";
   int threads = 0;
 };
 
 void run_finetune(FinetuneArgs args) {
-  configure_threads(args.threads);
   TeacherRecipe& recipe = args.recipe;
+  recipe.options.precision = parse_precision(args.precision);
+  configure_threads(args.threads, recipe.options.precision);
   recipe.options.device = parse_device(args.device);
   if (recipe.data_dir.empty()) recipe.data_dir = default_data_dir(find_task(recipe.task));
   if (recipe.vocab.empty() && recipe.init_checkpoint.empty())
@@ -85,6 +88,7 @@ void add_finetune_command(CLI::App& app) {
   cmd->add_option("--max-train-examples", args->recipe.max_train_examples,
                   "Use only the first N training examples (QA: questions)");
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->add_option("--threads", args->threads, "Intra-op threads (0: all cores)")
       ->capture_default_str();
   cmd->callback([args] { run_finetune(*args); });

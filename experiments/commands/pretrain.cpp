@@ -7,6 +7,7 @@
 
 #include "experiments/commands/commands.h"
 #include "framework/model/device.h"
+#include "framework/model/precision.h"
 #include "framework/train/encoder_pretraining.h"
 #include "framework/util/timer.h"
 
@@ -17,12 +18,14 @@ struct PretrainArgs {
   PretrainRecipe recipe;
   std::string out_dir;
   std::string device = "auto";
+  std::string precision = "fp32";
   int threads = 0;
 };
 
 void run_pretrain(PretrainArgs args) {
   Stopwatch clock;
-  configure_threads(args.threads);
+  args.recipe.options.precision = parse_precision(args.precision);
+  configure_threads(args.threads, args.recipe.options.precision);
   args.recipe.options.device = parse_device(args.device);
   const PretrainRun run = pretrain_encoder(args.recipe, args.out_dir, std::cerr);
   const PretrainResult& result = run.result;
@@ -79,6 +82,7 @@ void add_pretrain_command(CLI::App& app) {
   cmd->add_option("--stop-after", o.stop_after,
                   "Stop at this step (build in parts; rerun to resume)");
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  add_precision_option(cmd, args->precision);
   cmd->add_option("--threads", args->threads, "Intra-op threads (0: all cores)")
       ->capture_default_str();
   cmd->callback([args] { run_pretrain(*args); });

@@ -35,8 +35,8 @@ TeacherRecipe recipe_of(const Params& p, const TaskSpec& task, sweep::WorkerCont
 
 sweep::JobResult run_finetune(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
   const TaskSpec& task = find_task(required_param(spec.params, "task", "finetune"));
-  configure_threads(context.threads);
   const TeacherRecipe recipe = recipe_of(spec.params, task, context);
+  configure_threads(context.threads, recipe.options.precision);
   const std::string out_dir = (std::filesystem::path(context.artifacts_dir) / spec.id).string();
   std::filesystem::remove_all(out_dir);  // a failed earlier attempt may have left a checkpoint
   const TeacherRun run = train_teacher(recipe, out_dir, context.log_stream());
@@ -68,7 +68,8 @@ sweep::JobKind finetune_job_kind() {
            "warmup",        "weight_decay",
            "max_grad_norm", "eval_every",
            "max_seq_len",   "max_train_examples",
-           "doc_stride",    "seed"},
+           "doc_stride",    "seed",
+           "precision"},
           {},
           run_finetune};
 }

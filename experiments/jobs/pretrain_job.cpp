@@ -39,7 +39,6 @@ std::string default_corpus(sweep::WorkerContext& context) {
 
 sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
   const Params& p = spec.params;
-  configure_threads(context.threads);
   PretrainRecipe recipe;
   recipe.corpus = {p.has("corpus") ? p.get_string("corpus", "") : default_corpus(context)};
   auto vocab = context.data_dirs.find("vocab");
@@ -53,6 +52,7 @@ sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& 
   recipe.ppmi_window = p.get_int("ppmi_window", recipe.ppmi_window);
   PretrainOptions& o = recipe.options;
   read_optimizer_params(p, o);
+  configure_threads(context.threads, o.precision);
   o.save_every = p.get_int("save_every", o.save_every);
   o.device = parse_device(context.device);
 
@@ -81,7 +81,7 @@ sweep::JobKind pretrain_job_kind() {
            "ffn",         "max_position", "seq_len",       "embedding_init",
            "ppmi_window", "steps",        "batch_size",    "lr",
            "warmup",      "weight_decay", "max_grad_norm", "save_every",
-           "seed"},
+           "seed",        "precision"},
           {},
           run_pretrain};
 }

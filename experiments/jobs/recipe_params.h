@@ -2,6 +2,7 @@
 // The parameters the finetune and pretrain jobs share: the shape of a randomly initialised
 // encoder (TeacherRecipe, PretrainRecipe) and the AdamW schedule (FinetuneOptions,
 // PretrainOptions); absent keys keep the recipe's defaults.
+#include "framework/model/precision.h"
 #include "framework/util/params.h"
 
 namespace kprune::jobs {
@@ -25,6 +26,7 @@ void read_optimizer_params(const Params& p, Options& o) {
   o.weight_decay = p.get_double("weight_decay", o.weight_decay);
   o.max_grad_norm = p.get_double("max_grad_norm", o.max_grad_norm);
   o.seed = static_cast<uint64_t>(p.get_int("seed", 0));
+  o.precision = parse_precision(p.get_string("precision", precision_name(o.precision)));
 }
 
 }  // namespace kprune::jobs

@@ -48,11 +48,15 @@ int available_cores() {
   return 1;
 }
 
-ThreadPlan configure_threads(int threads) {
+ThreadPlan configure_threads(int threads, Precision precision) {
   if (threads < 0) fail("threads must be >= 0 (0 = all available cores), found {}", threads);
   const int cores = threads == 0 ? available_cores() : threads;
   ThreadPlan plan;
-  if (openblas_set_num_threads != nullptr) {
+  if (openblas_set_num_threads != nullptr && precision == Precision::bf16) {
+    openblas_set_num_threads(1);
+    plan.blas = 1;
+    plan.intra_op = cores;
+  } else if (openblas_set_num_threads != nullptr) {
     // The matrix products dominate and OpenBLAS parallelises them itself; a second pool of
     // intra-op threads only spins against it. Measured on 2 cores (bench_forward_throughput,
     // a 4-layer SST-2 fine-tune): 2 BLAS threads + 1 intra-op thread beat 1 + 2 by 1.6x and

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "framework/model/precision.h"
+
 namespace kprune {
 
 // "auto" (CUDA when this LibTorch build sees a GPU, else CPU), "cpu", "cuda", "cuda:N".
@@ -18,8 +20,9 @@ struct ThreadPlan {
 
 // Uses `threads` cores (0 = every core this process may run on) without the LibTorch and
 // OpenBLAS pools multiplying: with OpenBLAS, BLAS threads = cores and one intra-op thread;
-// otherwise (MKL, CUDA builds) intra-op threads = cores.
-ThreadPlan configure_threads(int threads);
+// otherwise (MKL, CUDA builds), and for bf16 training, whose matrix products run in oneDNN on
+// the intra-op pool, intra-op threads = cores (and one OpenBLAS thread).
+ThreadPlan configure_threads(int threads, Precision precision = Precision::fp32);
 
 // Cores this process may run on (its CPU affinity).
 int available_cores();

@@ -29,7 +29,10 @@ MlmHead::MlmHead(const EncoderConfig& config, uint64_t seed)
 
 torch::Tensor MlmHead::forward(const torch::Tensor& hidden,
                                const torch::Tensor& word_embeddings) const {
-  torch::Tensor x = torch::gelu(torch::linear(hidden, transform_weight_, transform_bias_));
+  // Under bf16 autocast the product comes back bf16; LibTorch's CPU layer_norm needs its input
+  // in the dtype of its fp32 weights.
+  torch::Tensor x =
+      torch::gelu(torch::linear(hidden, transform_weight_, transform_bias_).to(torch::kFloat));
   x = torch::layer_norm(x, {hidden_size_}, norm_weight_, norm_bias_, layer_norm_eps_);
   return torch::linear(x, word_embeddings, output_bias_);  // [N, V]
 }

@@ -108,6 +108,7 @@ PretrainRun pretrain_encoder(const PretrainRecipe& args, const std::string& out_
                            {"max_grad_norm", o.max_grad_norm},
                            {"adam_epsilon", o.adam_epsilon},
                            {"seed", o.seed},
+                           {"precision", precision_name(o.precision)},
                            {"token_types", "off (all 0)"},
                            {"next_sentence_prediction", false}};
   if (from_checkpoint) {

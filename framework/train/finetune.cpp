@@ -95,8 +95,11 @@ FinetuneResult finetune_on(EncoderModel& model, const TaskSpec& task, const Trai
     set_learning_rate(
         *optimizer, options.learning_rate * linear_schedule(step, warmup_steps, options.max_steps));
     optimizer->zero_grad();
-    const ModelOutput output = model.forward(batch);
-    const torch::Tensor loss = supervised_loss(output, batch, task.head_kind);
+    torch::Tensor loss;
+    {
+      PrecisionScope precision(options.precision, options.device);
+      loss = supervised_loss(model.forward(batch), batch, task.head_kind);
+    }
     loss.backward();
     if (options.max_grad_norm > 0) {
       torch::nn::utils::clip_grad_norm_(model.parameters(), options.max_grad_norm);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "framework/model/encoder.h"
+#include "framework/model/precision.h"
 #include "framework/tasks/features.h"
 #include "framework/tasks/task.h"
 
@@ -28,6 +29,7 @@ struct FinetuneOptions {
   uint64_t seed = 0;
   int64_t pad_id = 0;  // the tokenizer's [PAD] id
   torch::Device device = torch::kCPU;
+  Precision precision = Precision::fp32;  // of training; dev evaluations run in fp32
 };
 
 struct EvalRecord {

@@ -91,7 +91,7 @@ torch::Tensor mlm_loss(const EncoderModel& encoder, const MlmHead& head,
   // Only the selected positions go through the vocabulary-sized decoder.
   const torch::Tensor logits =
       head.forward(hidden.index({selected}), encoder.parameter("word_embeddings"));  // [N, V]
-  return torch::cross_entropy_loss(logits, labels.index({selected}));
+  return torch::cross_entropy_loss(logits.to(torch::kFloat), labels.index({selected}));
 }
 
 PretrainResult pretrain(EncoderModel& encoder, MlmHead& head, const torch::Tensor& sequences,
@@ -152,8 +152,12 @@ PretrainResult pretrain(EncoderModel& encoder, MlmHead& head, const torch::Tenso
     set_learning_rate(
         *optimizer, options.learning_rate * linear_schedule(step, warmup_steps, options.max_steps));
     optimizer->zero_grad();
-    const torch::Tensor loss = mlm_loss(encoder, head, corrupted.input_ids.to(options.device),
-                                        corrupted.labels.to(options.device));
+    torch::Tensor loss;
+    {
+      PrecisionScope precision(options.precision, options.device);
+      loss = mlm_loss(encoder, head, corrupted.input_ids.to(options.device),
+                      corrupted.labels.to(options.device));
+    }
     loss.backward();
     if (options.max_grad_norm > 0) {
       torch::nn::utils::clip_grad_norm_(named.values(), options.max_grad_norm);

@@ -10,6 +10,7 @@
 
 #include "framework/model/encoder.h"
 #include "framework/model/mlm_head.h"
+#include "framework/model/precision.h"
 #include "framework/train/mlm_masking.h"
 
 namespace kprune {
@@ -26,6 +27,7 @@ struct PretrainOptions {
   int64_t stop_after = 0;      // > 0: return after this many steps in total (a run in parts)
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
+  Precision precision = Precision::fp32;  // of the forward and backward passes
 };
 
 struct PretrainResult {

@@ -113,6 +113,7 @@ TeacherRun train_teacher(const TeacherRecipe& recipe, const std::string& out_dir
                       {"max_grad_norm", options.max_grad_norm},
                       {"max_seq_len", max_len},
                       {"seed", options.seed},
+                      {"precision", precision_name(options.precision)},
                       {"train_examples", data.train_examples}};
   const FinetuneResult& result = run.result;
   record["steps"] = result.steps;
