@@ -87,26 +87,39 @@ std::string write_keyword_task(int64_t train_size, int64_t dev_size) {
   return dir;
 }
 
+// The keyword task encoded for a tiny model, and options that learn it in 200 steps.
+struct KeywordRun {
+  int64_t vocab_size = 0;
+  std::vector<Feature> train, dev;
+  FinetuneOptions options;
+};
+
+KeywordRun keyword_run() {
+  const std::string dir = write_keyword_task(2000, 300);
+  const auto tokenizer = WordPieceTokenizer::from_vocab_file(dir + "/vocab.txt");
+  const TaskSpec& task = find_task("sst2");
+  KeywordRun run;
+  run.vocab_size = tokenizer.vocab_size();
+  run.train = encode_examples(tokenizer, read_examples(task, dir, "train"), 64, true);
+  run.dev = encode_examples(tokenizer, read_examples(task, dir, "dev"), 64, true);
+  run.options.max_steps = 200;
+  run.options.eval_every = 50;
+  run.options.learning_rate = 2e-3;
+  run.options.seed = 1;
+  run.options.pad_id = tokenizer.pad_id();
+  return run;
+}
+
 // A tiny model learns the keyword task, the best dev result is handed to the callback, and
 // the same seed reproduces the same run.
 TEST(Finetune, LearnsAKeywordTaskDeterministically) {
   torch::set_num_threads(1);
-  const std::string dir = write_keyword_task(2000, 300);
-  const auto tokenizer = WordPieceTokenizer::from_vocab_file(dir + "/vocab.txt");
+  const KeywordRun keyword = keyword_run();
   const TaskSpec& task = find_task("sst2");
-  const auto train = encode_examples(tokenizer, read_examples(task, dir, "train"), 64, true);
-  const auto dev = encode_examples(tokenizer, read_examples(task, dir, "dev"), 64, true);
-
-  FinetuneOptions options;
-  options.max_steps = 200;
-  options.eval_every = 50;
-  options.learning_rate = 2e-3;
-  options.seed = 1;
-  options.pad_id = tokenizer.pad_id();
 
   auto run = [&](std::vector<double>* best_seen) {
-    auto model = tiny_model(tokenizer.vocab_size(), 5);
-    return finetune(*model, task, train, dev, options,
+    auto model = tiny_model(keyword.vocab_size, 5);
+    return finetune(*model, task, keyword.train, keyword.dev, keyword.options,
                     [&](const EncoderModel&, const EvalRecord& record) {
                       best_seen->push_back(record.metrics.at("accuracy"));
                     });
@@ -130,29 +143,22 @@ TEST(Finetune, LearnsAKeywordTaskDeterministically) {
 // Mixed precision trains the same tiny model to the same quality; the weights stay fp32.
 TEST(Finetune, LearnsTheKeywordTaskInBf16) {
   torch::set_num_threads(1);
-  const std::string dir = write_keyword_task(2000, 300);
-  const auto tokenizer = WordPieceTokenizer::from_vocab_file(dir + "/vocab.txt");
+  KeywordRun keyword = keyword_run();
   const TaskSpec& task = find_task("sst2");
-  const auto train = encode_examples(tokenizer, read_examples(task, dir, "train"), 64, true);
-  const auto dev = encode_examples(tokenizer, read_examples(task, dir, "dev"), 64, true);
-  FinetuneOptions options;
-  options.max_steps = 200;
-  options.eval_every = 100;
-  options.learning_rate = 2e-3;
-  options.seed = 1;
-  options.pad_id = tokenizer.pad_id();
-  options.precision = Precision::bf16;
-  auto model = tiny_model(tokenizer.vocab_size(), 5);
-  const FinetuneResult result = finetune(*model, task, train, dev, options, {});
+  keyword.options.precision = Precision::bf16;
+  auto model = tiny_model(keyword.vocab_size, 5);
+  const FinetuneResult result =
+      finetune(*model, task, keyword.train, keyword.dev, keyword.options, {});
   EXPECT_GT(result.best.metrics.at("accuracy"), 95.0);
   EXPECT_LT(result.final_loss, 0.3);
   for (const auto& item : model->named_parameters()) {
     EXPECT_EQ(item.value().scalar_type(), torch::kFloat) << item.key();
   }
   // The option took effect: the same run in fp32 follows another path.
-  options.precision = Precision::fp32;
-  auto fp32_model = tiny_model(tokenizer.vocab_size(), 5);
-  const FinetuneResult fp32 = finetune(*fp32_model, task, train, dev, options, {});
+  keyword.options.precision = Precision::fp32;
+  auto fp32_model = tiny_model(keyword.vocab_size, 5);
+  const FinetuneResult fp32 =
+      finetune(*fp32_model, task, keyword.train, keyword.dev, keyword.options, {});
   EXPECT_NE(fp32.final_loss, result.final_loss);
 }
 
