@@ -13,14 +13,16 @@
 # Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
 # --threads N (cores in all; default: every core), --stop-after-pretrain N (build a long
 # pretraining in parts), --tasks "sst2 ..." (fine-tune only these; the corpus still holds every
-# task's training sentences). Each architecture logs to DIR/<arch>.log.
+# task's training sentences), --precision fp32|bf16 (the full zoo's pretraining; default bf16
+# where the CPU has bf16 instructions, avx512_bf16 or amx_bf16, else fp32; the fast zoo and
+# all fine-tuning stay fp32). Each architecture logs to DIR/<arch>.log.
 # Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
 # DIR/<arch>/pretrained, DIR/<arch>/<task>, DIR/<arch>-random/<task>, DIR/zoo.md (the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="" out="" twins=0 kprune=build/experiments/kprune shared=../shared threads=0 stop_after=0
-only_tasks=""
+only_tasks="" precision=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -32,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift ;;
     --stop-after-pretrain) stop_after="$2"; shift ;;
     --tasks) only_tasks="$2"; shift ;;
+    --precision) precision="$2"; shift ;;
     *) echo "build-zoo: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
   shift
@@ -54,13 +57,17 @@ else
   archs=(mini-bert mini-distilbert)
   tasks=(sst2 mrpc stsb qqp)
   shape=(--layers 4 --hidden 256 --heads 4 --ffn 1024)
-  # Word embeddings from the corpus's PPMI-SVD (seconds), then 2500 MLM steps of 32 x 64
-  # tokens (5.1M tokens, 2.5 passes): about 33 min per encoder on one core. Rows of 64 train
-  # more steps per token than rows of 128 (GLUE sentences are short); positions >= 64 keep
-  # their random init. A second phase on rows of 128 (pretrain --init-checkpoint, 2000 steps)
-  # made the MRPC and STS-B teachers worse (README), so there is none.
-  pretrain_args=(--seq-len 64 --batch-size 32 --steps 2500 --lr 1e-3 --embedding-init ppmi-svd
-    --save-every 100)
+  # Word embeddings from the corpus's PPMI-SVD (seconds), then 5000 MLM steps of 32 x 64
+  # tokens (10.2M tokens, 5 passes): about 42 min per encoder on one core in bf16 mixed
+  # precision (66 min in fp32). Rows of 64 train more steps per token than rows of 128 (GLUE
+  # sentences are short); positions >= 64 keep their random init. A second phase on rows of
+  # 128 (pretrain --init-checkpoint) made the MRPC and STS-B teachers worse (README).
+  if [[ -z "$precision" ]]; then
+    precision=fp32
+    grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null && precision=bf16
+  fi
+  pretrain_args=(--seq-len 64 --batch-size 32 --steps 5000 --lr 1e-3 --embedding-init ppmi-svd
+    --save-every 100 --precision "$precision")
   declare -A steps=([sst2]=2500 [mrpc]=350 [stsb]=540 [qqp]=1000)
   # MRPC at half the rate: at 2e-4 the pretrained teachers peaked by step 100-200 and then
   # degraded (3.7k pairs, 3 passes).
