@@ -4,21 +4,21 @@
 
 namespace kprune {
 
+torch::Tensor at_least_fp32(const torch::Tensor& logits) {
+  const bool reduced =
+      logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kHalf;
+  return reduced ? logits.to(torch::kFloat) : logits;
+}
+
 torch::Tensor supervised_loss(const ModelOutput& output, const Batch& batch, HeadKind kind) {
   namespace F = torch::nn::functional;
-  // At least fp32 whatever precision the forward pass ran in (bf16 logits under autocast).
-  const auto fp32 = [](const torch::Tensor& logits) {
-    return logits.scalar_type() == torch::kBFloat16 || logits.scalar_type() == torch::kHalf
-               ? logits.to(torch::kFloat)
-               : logits;
-  };
   switch (kind) {
     case HeadKind::classification:
       if (!batch.labels.defined()) fail("classification loss: the batch has no labels");
-      return F::cross_entropy(fp32(output.logits), batch.labels.to(torch::kInt64));
+      return F::cross_entropy(at_least_fp32(output.logits), batch.labels.to(torch::kInt64));
     case HeadKind::regression: {
       if (!batch.labels.defined()) fail("regression loss: the batch has no labels");
-      const torch::Tensor predictions = fp32(output.logits).squeeze(-1);
+      const torch::Tensor predictions = at_least_fp32(output.logits).squeeze(-1);
       return F::mse_loss(predictions, batch.labels.to(predictions.dtype()));
     }
     case HeadKind::question_answering: {
@@ -30,8 +30,8 @@ torch::Tensor supervised_loss(const ModelOutput& output, const Batch& batch, Hea
       auto options = F::CrossEntropyFuncOptions().ignore_index(ignored);
       auto start = batch.start_positions.to(torch::kInt64).clamp(0, ignored);
       auto end = batch.end_positions.to(torch::kInt64).clamp(0, ignored);
-      return (F::cross_entropy(fp32(output.start_logits), start, options) +
-              F::cross_entropy(fp32(output.end_logits), end, options)) /
+      return (F::cross_entropy(at_least_fp32(output.start_logits), start, options) +
+              F::cross_entropy(at_least_fp32(output.end_logits), end, options)) /
              2;
     }
   }

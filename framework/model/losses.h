@@ -14,4 +14,8 @@ namespace kprune {
 // batch field.
 torch::Tensor supervised_loss(const ModelOutput& output, const Batch& batch, HeadKind kind);
 
+// Logits for a loss: bf16/fp16 ones (a forward pass under autocast) upcast to fp32, others as
+// they are, so that losses are at least fp32 whatever precision the forward pass ran in.
+torch::Tensor at_least_fp32(const torch::Tensor& logits);
+
 }  // namespace kprune

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "framework/model/losses.h"
 #include "framework/train/finetune.h"
 #include "framework/train/optimizer.h"
 #include "framework/util/error.h"
@@ -91,7 +92,7 @@ torch::Tensor mlm_loss(const EncoderModel& encoder, const MlmHead& head,
   // Only the selected positions go through the vocabulary-sized decoder.
   const torch::Tensor logits =
       head.forward(hidden.index({selected}), encoder.parameter("word_embeddings"));  // [N, V]
-  return torch::cross_entropy_loss(logits.to(torch::kFloat), labels.index({selected}));
+  return torch::cross_entropy_loss(at_least_fp32(logits), labels.index({selected}));
 }
 
 PretrainResult pretrain(EncoderModel& encoder, MlmHead& head, const torch::Tensor& sequences,
