@@ -13,7 +13,7 @@
 # Options: --kprune BIN (default build/experiments/kprune), --shared DIR (default ../shared),
 # --threads N (cores in all; default: every core), --stop-after-pretrain N (build a long
 # pretraining in parts), --tasks "sst2 ..." (fine-tune only these; the corpus still holds every
-# task's training sentences), --precision fp32|bf16 (the full zoo's pretraining; default bf16
+# task's training sentences), --archs "mini-bert" (build only these architectures of the mode), --precision fp32|bf16 (the full zoo's pretraining; default bf16
 # where the CPU has bf16 instructions, avx512_bf16 or amx_bf16, else fp32; the fast zoo and
 # all fine-tuning stay fp32). Each architecture logs to DIR/<arch>.log.
 # Layout: DIR/data (task data; QQP split by kprune split-dev), DIR/corpus.txt + corpus.json,
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode="" out="" twins=0 kprune=build/experiments/kprune shared=../shared threads=0 stop_after=0
-only_tasks="" precision=""
+only_tasks="" only_archs="" precision=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -34,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift ;;
     --stop-after-pretrain) stop_after="$2"; shift ;;
     --tasks) only_tasks="$2"; shift ;;
+    --archs) only_archs="$2"; shift ;;
     --precision) precision="$2"; shift ;;
     *) echo "build-zoo: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -79,6 +80,12 @@ if [[ -n "$only_tasks" ]]; then
     [[ -v "steps[$task]" ]] || { echo "build-zoo: --tasks: '$task' is not in the $mode zoo (${tasks[*]})" >&2; exit 2; }
   done
   read -r -a tasks <<< "$only_tasks"
+fi
+if [[ -n "$only_archs" ]]; then
+  for arch in $only_archs; do
+    [[ " ${archs[*]} " == *" $arch "* ]] || { echo "build-zoo: --archs: '$arch' is not in the $mode zoo (${archs[*]})" >&2; exit 2; }
+  done
+  read -r -a archs <<< "$only_archs"
 fi
 model_type() { [[ "$1" == *distilbert ]] && echo distilbert || echo bert; }
 run() { echo "+ $*" >&2; "$@"; }

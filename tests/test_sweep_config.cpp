@@ -20,8 +20,9 @@ JobRegistry test_registry() {
                 {"model", "task", "checkpoint", "seed", "sample_size", "pruner", "pruner.*",
                  "flops_reduction", "lr"},
                 {"checkpoint", "task", "seed", "sample_size"},
-                nullptr});
-  registry.add({"train", {"model", "task", "epochs"}, {}, nullptr});
+                nullptr,
+                {}});
+  registry.add({"train", {"model", "task", "epochs"}, {}, nullptr, {}});
   return registry;
 }
 

@@ -17,33 +17,6 @@
 namespace kprune {
 namespace {
 
-TEST(LinearSchedule, WarmupThenLinearDecay) {
-  // 10 steps, 2 of warmup: 1/2, 2/2, then (10-s)/8 for s = 2..9.
-  EXPECT_DOUBLE_EQ(linear_schedule(0, 2, 10), 0.5);
-  EXPECT_DOUBLE_EQ(linear_schedule(1, 2, 10), 1.0);
-  EXPECT_DOUBLE_EQ(linear_schedule(2, 2, 10), 1.0);
-  EXPECT_DOUBLE_EQ(linear_schedule(6, 2, 10), 0.5);
-  EXPECT_DOUBLE_EQ(linear_schedule(9, 2, 10), 0.125);
-  EXPECT_DOUBLE_EQ(linear_schedule(3, 0, 4), 0.25);
-}
-
-TEST(SeededPermutation, IsAPermutationAndDeterministic) {
-  const auto a = seeded_permutation(1000, 7);
-  const auto b = seeded_permutation(1000, 7);
-  const auto c = seeded_permutation(1000, 8);
-  EXPECT_EQ(a, b);
-  EXPECT_NE(a, c);
-  auto sorted = a;
-  std::sort(sorted.begin(), sorted.end());
-  std::vector<int64_t> expected(1000);
-  std::iota(expected.begin(), expected.end(), 0);
-  EXPECT_EQ(sorted, expected);
-  // Not the identity: a shuffle of 1000 elements leaves few fixed points.
-  int64_t fixed = 0;
-  for (int64_t i = 0; i < 1000; ++i) fixed += a[static_cast<size_t>(i)] == i;
-  EXPECT_LT(fixed, 20);
-}
-
 std::shared_ptr<EncoderModel> tiny_model(int64_t vocab_size, uint64_t seed) {
   const nlohmann::json config = {{"model_type", "bert"},
                                  {"vocab_size", vocab_size},

@@ -71,7 +71,8 @@ sweep::JobKind finetune_job_kind() {
            "doc_stride",    "seed",
            "precision"},
           {},
-          run_finetune};
+          run_finetune,
+          {}};
 }
 
 }  // namespace kprune::jobs

@@ -83,7 +83,8 @@ sweep::JobKind pretrain_job_kind() {
            "warmup",      "weight_decay", "max_grad_norm", "save_every",
            "seed",        "precision"},
           {},
-          run_pretrain};
+          run_pretrain,
+          {}};
 }
 
 }  // namespace kprune::jobs

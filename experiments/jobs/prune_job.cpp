@@ -2,45 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 
+#include "experiments/jobs/retrain_job.h"
 #include "experiments/jobs/task_data.h"
-#include "framework/model/checkpoint.h"
+#include "experiments/jobs/teacher_data.h"
 #include "framework/model/device.h"
 #include "framework/prune/task_pruning.h"
-#include "framework/tasks/evaluate.h"
-#include "framework/tasks/tokenizer_files.h"
+#include "framework/retrain/retrain_method.h"
 #include "framework/util/error.h"
-#include "framework/util/sha256.h"
 #include "framework/util/timer.h"
 
 namespace kprune::jobs {
 namespace {
-
-// What every job on the same teacher shares.
-struct Teacher {
-  std::shared_ptr<EncoderModel> model;
-  std::string sha256;
-  TaskSplit train;
-  TaskSplit dev;
-  double seq_len = 0;
-  TaskEvaluation eval;
-};
-
-std::shared_ptr<Teacher> load_teacher(const std::string& checkpoint, const TaskSpec& task,
-                                      const std::string& data_dir, torch::Device device) {
-  auto teacher = std::make_shared<Teacher>();
-  teacher->model = load_checkpoint(checkpoint, device);
-  check_head_matches_task(teacher->model->config(), task, checkpoint);
-  teacher->sha256 = sha256_file(checkpoint + "/model.safetensors");
-  const auto tokenizer = load_checkpoint_tokenizer(checkpoint);
-  const EncoderConfig& config = teacher->model->config();
-  teacher->train = load_task_split(task, data_dir, task.train_split, tokenizer, config);
-  teacher->dev = load_task_split(task, data_dir, task.dev_split, tokenizer, config);
-  teacher->seq_len = pruning_seq_len(task, teacher->dev);
-  teacher->eval = evaluate_task(*teacher->model, teacher->dev, device);
-  return teacher;
-}
 
 // [rows][columns] as a float32 dataset; the rows of a mask matrix all have the original width.
 sweep::NumericDataset matrix_dataset(const std::vector<std::vector<float>>& rows,
@@ -90,11 +66,108 @@ Params pruner_params(const Params& params, const PrunerInfo& info) {
   return out;
 }
 
-sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
+// curve/<column> datasets of a learning curve (docs/results-schema.md).
+void add_curve_datasets(const LearningCurve& curve, sweep::JobResult& result) {
+  const std::vector<std::pair<std::string, std::function<double(const CurvePoint&)>>> columns = {
+      {"t", [](const CurvePoint& c) { return c.pruning_seconds(); }},
+      {"metric", [](const CurvePoint& c) { return c.metric; }},
+      {"flops_reduction", [](const CurvePoint& c) { return c.flops_reduction; }},
+      {"t_importance", [](const CurvePoint& c) { return c.importance_seconds; }},
+      {"t_train", [](const CurvePoint& c) { return c.train_seconds; }},
+      {"t_eval", [](const CurvePoint& c) { return c.eval_seconds; }},
+      {"t_io", [](const CurvePoint& c) { return c.io_seconds; }}};
+  for (const auto& [name, value] : columns) {
+    sweep::NumericDataset column;
+    column.shape = {static_cast<int64_t>(curve.size())};
+    for (const CurvePoint& point : curve) column.reals.push_back(value(point));
+    result.datasets["curve/" + name] = std::move(column);
+  }
+  for (const std::string name : {"step", "stage"}) {
+    sweep::NumericDataset column;
+    column.type = sweep::NumericDataset::Type::kInt64;
+    column.shape = {static_cast<int64_t>(curve.size())};
+    for (const CurvePoint& point : curve) {
+      column.integers.push_back(name == "step" ? point.step : point.stage);
+    }
+    result.datasets["curve/" + name] = std::move(column);
+  }
+}
+
+sweep::NumericDataset tensor_dataset(const torch::Tensor& tensor) {
+  const torch::Tensor values = tensor.to(torch::kCPU, torch::kFloat64).contiguous();
+  sweep::NumericDataset out;
+  out.type = sweep::NumericDataset::Type::kFloat32;
+  out.shape = values.sizes().vec();
+  out.reals.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  return out;
+}
+
+// A retraining method (DynaBERT, EBERT) at the job's ratio; DynaBERT reads the shared training
+// that its prerequisite job wrote.
+sweep::JobResult run_retraining(const sweep::JobSpec& spec, sweep::WorkerContext& context,
+                                const RetrainMethod& method) {
   const Params& p = spec.params;
   const TaskSpec& task = find_task(required_param(p, "task", "prune"));
   const std::string checkpoint = required_param(p, "checkpoint", "prune");
+  required_param(p, "flops_reduction", "prune");
+  const double ratio = p.get_double("flops_reduction", 0);
+  const Params params = method_params(method, p);
+  configure_threads(context.threads, parse_precision(params.get_string("precision", "fp32")));
+  const torch::Device device = parse_device(context.device);
+
+  sweep::JobResult result;
+  Stopwatch teacher_clock;
+  bool teacher_loaded = false;
+  const auto teacher = cached_teacher_data(spec, context, checkpoint, task, device, teacher_loaded);
+  result.attrs["teacher_loaded"] = teacher_loaded ? "true" : "false";
+  result.times["teacher"] = teacher_clock.seconds();
+  RetrainInput input;
+  input.teacher = teacher->model.get();
+  input.data = make_retrain_data(task, teacher->train, teacher->dev, teacher->seq_len,
+                                 teacher->model->config().pad_token_id,
+                                 params.get_int("max_train_examples", 0));
+  input.params = params;
+  input.seed = static_cast<uint64_t>(p.get_int("seed", 0));
+  input.dir = method.train_shared
+                  ? retrain_job_dir(method, p, context)
+                  : (std::filesystem::path(context.artifacts_dir) / spec.id).string();
+  input.log = &context.log_stream();
+  const RetrainOutcome outcome = method.prune(input, ratio);
+
+  result.metrics = outcome.metrics;
+  result.metrics["flops_before"] = outcome.flops_before;
+  result.metrics["flops_after"] = outcome.flops_after;
+  result.teacher_metrics = teacher->eval.metrics;
+  result.times["prune"] = outcome.pruning_seconds;
+  result.times["importance"] = outcome.importance_seconds;
+  result.times["train"] = outcome.train_seconds;
+  result.times["eval"] = outcome.eval_seconds;
+  result.times["io"] = outcome.io_seconds;
+  result.attrs["metric_name"] = task.main_metric;
+  result.attrs["label"] = outcome.label;
+  result.attrs["checkpoint_sha256"] = teacher->sha256;
+  result.attrs["flops_seq_len"] = fmt::format("{}", teacher->seq_len);
+  result.attrs["censored"] = outcome.stopped_early ? "true" : "false";
+  result.attrs["training_dir"] = input.dir;
+  result.attrs["details"] = outcome.details.dump();
+  add_curve_datasets(outcome.curve, result);
+  for (const auto& [name, array] : outcome.arrays) result.datasets[name] = tensor_dataset(array);
+  context.log_stream() << fmt::format(
+      "{} {:.0f}%: {} {:.2f} (teacher {:.2f}), GFLOPs {:.4f} -> {:.4f}, pruning time {:.1f} s{}\n",
+      outcome.label, 100 * ratio, task.main_metric, outcome.metrics.at(task.main_metric),
+      teacher->eval.metrics.at(task.main_metric), outcome.flops_before, outcome.flops_after,
+      outcome.pruning_seconds, outcome.stopped_early ? " (stopped at max_wall_s)" : "");
+  return result;
+}
+
+sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
+  const Params& p = spec.params;
   const std::string pruner = required_param(p, "pruner", "prune");
+  if (const RetrainMethod* method = find_retrain_method(pruner)) {
+    return run_retraining(spec, context, *method);
+  }
+  const TaskSpec& task = find_task(required_param(p, "task", "prune"));
+  const std::string checkpoint = required_param(p, "checkpoint", "prune");
   const PrunerInfo& info = find_pruner(pruner);
   required_param(p, "flops_reduction", "prune");
   const double ratio = p.get_double("flops_reduction", 0);
@@ -105,10 +178,7 @@ sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& con
   sweep::JobResult result;
   Stopwatch teacher_clock;
   bool teacher_loaded = false;
-  const auto teacher = context.cached<Teacher>(spec.cache_key + "/teacher", [&] {
-    teacher_loaded = true;
-    return load_teacher(checkpoint, task, task_data_dir(task, context), device);
-  });
+  const auto teacher = cached_teacher_data(spec, context, checkpoint, task, device, teacher_loaded);
   result.attrs["teacher_loaded"] = teacher_loaded ? "true" : "false";
   const int64_t size =
       pruning_sample_size(info, teacher->seq_len, p.get_int("num_tokens", kDefaultSampleTokens),
@@ -167,11 +237,22 @@ sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& con
 }  // namespace
 
 sweep::JobKind prune_job_kind() {
-  return {"prune",
-          {"checkpoint", "task", "pruner", "pruner.*", "flops_reduction", "seed", "sample_size",
-           "num_tokens", "model", "tag"},
-          {"checkpoint", "task", "seed", "sample_size"},
-          run_prune};
+  sweep::JobKind kind{"prune",
+                      {"checkpoint", "task", "pruner", "pruner.*", "flops_reduction", "seed",
+                       "sample_size", "num_tokens", "model", "tag"},
+                      {"checkpoint", "task", "seed", "sample_size"},
+                      run_prune,
+                      {}};
+  // A retraining method whose FLOPs targets share one training (DynaBERT) needs that job.
+  kind.prerequisites = [](const Params& params) {
+    std::vector<std::pair<std::string, Params>> needed;
+    const RetrainMethod* method = find_retrain_method(params.get_string("pruner", ""));
+    if (method != nullptr && method->train_shared) {
+      needed.emplace_back("retrain", retrain_job_params(*method, params));
+    }
+    return needed;
+  };
+  return kind;
 }
 
 }  // namespace kprune::jobs

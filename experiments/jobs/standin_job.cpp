@@ -86,7 +86,8 @@ sweep::JobKind standin_job_kind() {
            "sample_size", "model", "task", "checkpoint", "seed", "pruner", "pruner.*",
            "flops_reduction", "tag"},
           {"checkpoint", "task", "seed", "sample_size"},
-          run_standin};
+          run_standin,
+          {}};
 }
 
 }  // namespace kprune::jobs

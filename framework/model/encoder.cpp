@@ -127,19 +127,35 @@ torch::Tensor EncoderModel::run(int64_t from, int64_t to, torch::Tensor x,
   if (from < 0 || to > num_sublayers() || from > to) {
     fail("run_sublayers: range [{}, {}) is not within [0, {}]", from, to, num_sublayers());
   }
-  if (options.unit_masks != nullptr &&
-      static_cast<int64_t>(options.unit_masks->size()) != num_sublayers()) {
-    fail("forward: {} unit masks given, expected one per sublayer ({})", options.unit_masks->size(),
-         num_sublayers());
+  for (const auto* masks : {options.unit_masks, options.pre_activation_masks}) {
+    if (masks != nullptr && static_cast<int64_t>(masks->size()) != num_sublayers()) {
+      fail("forward: {} masks given, expected one per sublayer ({})", masks->size(),
+           num_sublayers());
+    }
   }
   if (options.probes != nullptr && static_cast<int64_t>(options.probes->size()) < num_sublayers()) {
     options.probes->resize(num_sublayers());
   }
+  std::vector<bool> runs(static_cast<size_t>(config_.num_layers), true);
+  if (options.subnetwork != nullptr) {
+    options.subnetwork->validate(config());
+    runs.assign(runs.size(), false);
+    for (const int64_t layer : options.subnetwork->layers) runs[static_cast<size_t>(layer)] = true;
+  }
   for (int64_t s = from; s < to; ++s) {
-    const torch::Tensor mask =
-        options.unit_masks != nullptr ? (*options.unit_masks)[s] : torch::Tensor();
-    SublayerProbe* probe = options.probes != nullptr ? &(*options.probes)[s] : nullptr;
-    x = sublayers_[s]->forward(x, bias, mask, probe);
+    const auto layer = static_cast<size_t>(s / 2);
+    if (!runs[layer]) continue;
+    SublayerForwardOptions sublayer;
+    if (options.unit_masks != nullptr) sublayer.unit_mask = (*options.unit_masks)[s];
+    if (options.pre_activation_masks != nullptr && s % 2 == 1) {
+      sublayer.pre_activation_mask = (*options.pre_activation_masks)[s];
+    }
+    if (options.subnetwork != nullptr) {
+      sublayer.leading_units =
+          s % 2 == 0 ? options.subnetwork->heads[layer] : options.subnetwork->neurons[layer];
+    }
+    if (options.probes != nullptr) sublayer.probe = &(*options.probes)[s];
+    x = sublayers_[s]->forward_with(x, bias, sublayer);
     if (hidden != nullptr && s % 2 == 1) hidden->push_back(x);
   }
   return x;
@@ -219,6 +235,46 @@ std::shared_ptr<EncoderModel> EncoderModel::clone() const {
   auto source = named_parameters();
   for (auto& item : copy->named_parameters()) {
     item.value().copy_(source[item.key()]);
+  }
+  copy->train(is_training());
+  return copy;
+}
+
+std::shared_ptr<EncoderModel> EncoderModel::extract(const Subnetwork& subnetwork) const {
+  subnetwork.validate(config());
+  EncoderConfig small = config();
+  small.num_layers = static_cast<int64_t>(subnetwork.layers.size());
+  small.heads_per_layer.clear();
+  small.neurons_per_layer.clear();
+  for (const int64_t layer : subnetwork.layers) {
+    small.heads_per_layer.push_back(subnetwork.heads[static_cast<size_t>(layer)]);
+    small.neurons_per_layer.push_back(subnetwork.neurons[static_cast<size_t>(layer)]);
+  }
+  auto copy = std::make_shared<EncoderModel>(small);
+  copy->to(device(), dtype());
+  torch::NoGradGuard no_grad;
+  const auto source = named_parameters(/*recurse=*/false);
+  for (auto& item : copy->named_parameters(/*recurse=*/false)) {
+    item.value().copy_(source[item.key()]);
+  }
+  for (size_t j = 0; j < subnetwork.layers.size(); ++j) {
+    for (const int64_t part : {0, 1}) {
+      const Sublayer& from = *sublayers_[static_cast<size_t>(2 * subnetwork.layers[j] + part)];
+      Sublayer& to = *copy->sublayers_[2 * j + static_cast<size_t>(part)];
+      const auto source_parameters = from.named_parameters();
+      for (auto& item : to.named_parameters()) {
+        const torch::Tensor& full = source_parameters[item.key()];
+        torch::Tensor slice = full;
+        // Feature-indexed dimensions keep their leading entries: in_weight/in_bias dim 1
+        // (attention: [3, H d_h, ...]) or 0 (FFN), out_weight dim 1.
+        for (int64_t dim = 0; dim < full.dim(); ++dim) {
+          if (item.value().size(dim) != full.size(dim)) {
+            slice = slice.narrow(dim, 0, item.value().size(dim));
+          }
+        }
+        item.value().copy_(slice);
+      }
+    }
   }
   copy->train(is_training());
   return copy;

@@ -11,12 +11,20 @@
 #include "framework/model/batch.h"
 #include "framework/model/config.h"
 #include "framework/model/sublayer.h"
+#include "framework/model/subnetwork.h"
 
 namespace kprune {
 
 struct ForwardOptions {
-  // One per sublayer (index s); undefined entries, or a null pointer, mean no mask.
+  // One per sublayer (index s); undefined entries, or a null pointer, mean no mask. An entry is
+  // shared by the batch ([units] or [units * width]) or per example ([B, units], ...).
   const std::vector<torch::Tensor>* unit_masks = nullptr;
+  // One per sublayer, used by FFN sublayers only: multiplied into W_1 x + b_1 before GELU,
+  // [F] or [B, F] (SublayerForwardOptions::pre_activation_mask).
+  const std::vector<torch::Tensor>* pre_activation_masks = nullptr;
+  // Only these layers run, each with its leading heads and neurons (slices of the shared
+  // weights); a skipped layer is the identity. Masks then cover the running units.
+  const Subnetwork* subnetwork = nullptr;
   bool output_hidden_states = false;
   // Resized to num_sublayers() if smaller; entry s is filled for every sublayer that runs.
   std::vector<SublayerProbe>* probes = nullptr;
@@ -25,7 +33,8 @@ struct ForwardOptions {
 struct ModelOutput {
   torch::Tensor logits;                    // [B, num_labels]; regression [B, 1]
   torch::Tensor start_logits, end_logits;  // [B, T] (question answering)
-  // Embedding output, then the output of every LAYER (after its FFN), as HF: [B, T, d] each.
+  // Embedding output, then the output of every LAYER (after its FFN), as HF: [B, T, d] each;
+  // with a sub-network, of every kept layer.
   std::vector<torch::Tensor> hidden_states;
 };
 
@@ -59,6 +68,10 @@ class EncoderModel : public torch::nn::Module {
   torch::ScalarType dtype() const { return word_embeddings_.scalar_type(); }
   // A deep copy on the same device and dtype, in the same train/eval mode.
   std::shared_ptr<EncoderModel> clone() const;
+  // The sub-network as an ordinary smaller model (its kept layers renumbered, the leading units
+  // of each): its forward equals forward() with ForwardOptions::subnetwork. Same device, dtype
+  // and mode.
+  std::shared_ptr<EncoderModel> extract(const Subnetwork& subnetwork) const;
 
   // Non-sublayer parameters (names as in named_parameters()):
   //   word_embeddings [V, d], position_embeddings [P, d], token_type_embeddings [types, d]

@@ -1,5 +1,6 @@
 #include "framework/model/sublayer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "framework/model/shape.h"
@@ -46,24 +47,27 @@ torch::Tensor Sublayer::unit_columns(const torch::Tensor& units) const {
       .reshape(-1);
 }
 
-torch::Tensor Sublayer::features(const torch::Tensor& x, const torch::Tensor& attention_bias,
-                                 const torch::Tensor& units) const {
-  const bool subset = units.defined();
-  const int64_t count = subset ? units.numel() : num_units();
+torch::Tensor Sublayer::compute_features(const torch::Tensor& x,
+                                         const torch::Tensor& attention_bias,
+                                         const torch::Tensor& in_weight,
+                                         const torch::Tensor& in_bias, int64_t count,
+                                         const torch::Tensor& pre_activation_mask) const {
   if (count == 0) return x.new_zeros({x.size(0), x.size(1), 0});
-  const torch::Tensor columns = subset ? unit_columns(units) : torch::Tensor();
   if (options_.kind == SublayerKind::feed_forward) {
-    const torch::Tensor weight = subset ? in_weight_.index_select(0, columns) : in_weight_;
-    const torch::Tensor bias = subset ? in_bias_.index_select(0, columns) : in_bias_;
-    return torch::gelu(torch::linear(x, weight, bias));  // [B, T, F]; exact erf GELU as HF
+    torch::Tensor pre_activation = torch::linear(x, in_weight, in_bias);  // [B, T, F]
+    if (pre_activation_mask.defined()) {
+      pre_activation = pre_activation * feature_factor(pre_activation_mask, count, 1, x.size(0),
+                                                       "pre-activation mask");
+    }
+    return torch::gelu(pre_activation);  // exact erf GELU as HF
   }
+  if (pre_activation_mask.defined()) fail("a pre-activation mask applies to FFN sublayers only");
   const int64_t batch = x.size(0), tokens = x.size(1), width = unit_width();
-  const torch::Tensor weight = subset ? in_weight_.index_select(1, columns) : in_weight_;
-  const torch::Tensor bias = subset ? in_bias_.index_select(1, columns) : in_bias_;
   // One fused matmul for Q, K and V of the heads: [B, T, 3 * H * d_h] -> [3, B, H, T, d_h].
-  torch::Tensor qkv = torch::linear(x, weight.reshape({3 * count * width, -1}), bias.reshape({-1}))
-                          .view({batch, tokens, 3, count, width})
-                          .permute({2, 0, 3, 1, 4});
+  torch::Tensor qkv =
+      torch::linear(x, in_weight.reshape({3 * count * width, -1}), in_bias.reshape({-1}))
+          .view({batch, tokens, 3, count, width})
+          .permute({2, 0, 3, 1, 4});
   torch::Tensor scores = torch::matmul(qkv[0], qkv[1].transpose(-1, -2));  // [B, H, T, T]
   scores = scores / std::sqrt(static_cast<double>(width)) + attention_bias;
   torch::Tensor probs = torch::softmax(scores, -1);
@@ -74,42 +78,91 @@ torch::Tensor Sublayer::features(const torch::Tensor& x, const torch::Tensor& at
   return torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, count * width});
 }
 
+torch::Tensor Sublayer::features(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                                 const torch::Tensor& units) const {
+  if (!units.defined()) {
+    return compute_features(x, attention_bias, in_weight_, in_bias_, num_units(), {});
+  }
+  const torch::Tensor columns = unit_columns(units);
+  const int64_t feature_dim = options_.kind == SublayerKind::attention ? 1 : 0;
+  return compute_features(x, attention_bias, in_weight_.index_select(feature_dim, columns),
+                          in_bias_.index_select(feature_dim, columns), units.numel(), {});
+}
+
 torch::Tensor Sublayer::forward(const torch::Tensor& x, const torch::Tensor& attention_bias,
                                 const torch::Tensor& unit_mask, SublayerProbe* probe) const {
+  SublayerForwardOptions options;
+  options.unit_mask = unit_mask;
+  options.probe = probe;
+  return forward_with(x, attention_bias, options);
+}
+
+torch::Tensor Sublayer::forward_with(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                                     const SublayerForwardOptions& options) const {
   const int64_t d = hidden_size();
   if (is_empty()) {
-    if (probe != nullptr) {
-      probe->input = x;
-      probe->features = x.new_zeros({x.size(0), x.size(1), 0});
-      probe->pre_ln = x;
+    if (options.probe != nullptr) {
+      options.probe->input = x;
+      options.probe->features = x.new_zeros({x.size(0), x.size(1), 0});
+      options.probe->pre_ln = x;
     }
     return torch::layer_norm(x, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
   }
-  torch::Tensor feats = features(x, attention_bias);  // [B, T, units * width]
-  if (unit_mask.defined()) {
-    const int64_t mask_size = unit_mask.numel();
-    if (mask_size == num_units() && unit_width() > 1) {
-      feats = feats * unit_mask.repeat_interleave(unit_width());
-    } else if (mask_size == num_features()) {
-      feats = feats * unit_mask.reshape({-1});
-    } else {
-      fail("{} sublayer: unit mask has {} entries, expected {} (units) or {} (feature columns)",
-           to_string(kind()), mask_size, num_units(), num_features());
+  int64_t count = num_units();
+  torch::Tensor in_weight = in_weight_, in_bias = in_bias_, out_weight = out_weight_;
+  if (options.leading_units >= 0) {
+    if (options.leading_units < 1 || options.leading_units > num_units()) {
+      fail("{} sublayer: {} leading units asked of {}", to_string(kind()), options.leading_units,
+           num_units());
     }
+    count = options.leading_units;
+    const int64_t columns = count * unit_width();
+    const int64_t feature_dim = kind() == SublayerKind::attention ? 1 : 0;
+    in_weight = in_weight_.narrow(feature_dim, 0, columns);
+    in_bias = in_bias_.narrow(feature_dim, 0, columns);
+    out_weight = out_weight_.narrow(1, 0, columns);
   }
-  return project(x, feats, {}, probe);
+  torch::Tensor feats =  // [B, T, count * width]
+      compute_features(x, attention_bias, in_weight, in_bias, count, options.pre_activation_mask);
+  if (options.unit_mask.defined()) {
+    feats = feats * feature_factor(options.unit_mask, count, unit_width(), x.size(0), "unit mask");
+  }
+  return project_with(x, feats, out_weight, options.probe);
+}
+
+torch::Tensor Sublayer::feature_factor(const torch::Tensor& mask, int64_t units, int64_t width,
+                                       int64_t batch, const std::string& what) const {
+  const bool per_example = mask.dim() == 2;
+  if (mask.dim() > 2 || (per_example && mask.size(0) != batch)) {
+    fail("{} sublayer: {} has shape {}, expected [{}], [{}] or per example [{}, {}]",
+         to_string(kind()), what, shape_string(mask.sizes()), units, units * width, batch, units);
+  }
+  const int64_t size = per_example ? mask.size(1) : mask.numel();
+  torch::Tensor factor;
+  if (size == units * width) {
+    factor = mask;
+  } else if (size == units) {
+    factor = mask.repeat_interleave(width, -1);
+  } else {
+    fail("{} sublayer: {} has {} entries per example, expected {} (units) or {} (feature columns)",
+         to_string(kind()), what, size, units, units * width);
+  }
+  return per_example ? factor.reshape({batch, 1, units * width}) : factor.reshape({-1});
 }
 
 torch::Tensor Sublayer::project(const torch::Tensor& x, const torch::Tensor& features,
                                 const torch::Tensor& columns, SublayerProbe* probe) const {
-  const int64_t d = hidden_size();
   const int64_t width = columns.defined() ? columns.numel() : num_features();
   if (features.size(-1) != width) {
     fail("{} sublayer: features have {} columns, expected {}", to_string(kind()), features.size(-1),
          width);
   }
-  const torch::Tensor weight =
-      columns.defined() ? out_weight_.index_select(1, columns) : out_weight_;
+  return project_with(
+      x, features, columns.defined() ? out_weight_.index_select(1, columns) : out_weight_, probe);
+}
+
+torch::Tensor Sublayer::project_with(const torch::Tensor& x, const torch::Tensor& features,
+                                     const torch::Tensor& weight, SublayerProbe* probe) const {
   torch::Tensor out =
       is_empty() ? torch::zeros_like(x) : torch::linear(features, weight, out_bias_);
   if (options_.output_dropout > 0) {
@@ -121,7 +174,8 @@ torch::Tensor Sublayer::project(const torch::Tensor& x, const torch::Tensor& fea
     probe->features = features;
     probe->pre_ln = pre_ln;
   }
-  return torch::layer_norm(pre_ln, {d}, norm_weight_, norm_bias_, options_.layer_norm_eps);
+  return torch::layer_norm(pre_ln, {hidden_size()}, norm_weight_, norm_bias_,
+                           options_.layer_norm_eps);
 }
 
 std::shared_ptr<Sublayer> Sublayer::clone() const {
@@ -164,6 +218,23 @@ void Sublayer::shrink(const std::vector<int64_t>& keep_units, const torch::Tenso
   }
   options_.num_units = kept;
   if (kept == 0) replace_data(out_bias_, out_bias_.new_zeros({0}));
+}
+
+void Sublayer::permute_units(const std::vector<int64_t>& order) {
+  std::vector<int64_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (sorted.size() != static_cast<size_t>(num_units()) || sorted[i] != static_cast<int64_t>(i)) {
+      fail("{} sublayer: the unit order must be a permutation of [0, {}) ({} entries given)",
+           to_string(kind()), num_units(), order.size());
+    }
+  }
+  const torch::Tensor columns = unit_columns(torch::tensor(order, torch::kInt64));
+  torch::NoGradGuard no_grad;
+  const int64_t feature_dim = kind() == SublayerKind::attention ? 1 : 0;
+  replace_data(in_weight_, in_weight_.index_select(feature_dim, columns));
+  replace_data(in_bias_, in_bias_.index_select(feature_dim, columns));
+  replace_data(out_weight_, out_weight_.index_select(1, columns));
 }
 
 void Sublayer::set_out_weight(const torch::Tensor& weight) {

@@ -25,6 +25,20 @@ struct SublayerProbe {
   torch::Tensor pre_ln;  // [B, T, d] = input + output projection (with bias), before LayerNorm
 };
 
+// What one forward pass of a sublayer may vary besides its input.
+struct SublayerForwardOptions {
+  // Multiplied into the features, for every example ([units] or [units * width], one value per
+  // feature column) or per example ([B, units] / [B, units * width]); may require grad.
+  torch::Tensor unit_mask;
+  // FFN only: multiplied into the pre-activation W_1 x + b_1 before GELU, [F] or [B, F] (EBERT's
+  // neuron gates; DynaBERT's input-side neuron importance).
+  torch::Tensor pre_activation_mask;
+  // >= 0: only the first `leading_units` units run, as slices of the shared weights (DynaBERT's
+  // width); the masks then cover those units.
+  int64_t leading_units = -1;
+  SublayerProbe* probe = nullptr;
+};
+
 struct SublayerOptions {
   SublayerKind kind = SublayerKind::attention;
   int64_t hidden_size = 0;
@@ -52,6 +66,9 @@ class Sublayer : public torch::nn::Module {
   // grad, multiplied into the features. Returns [B, T, d].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias,
                         const torch::Tensor& unit_mask = {}, SublayerProbe* probe = nullptr) const;
+  // forward() with per-example masks, pre-activation masks or a leading-unit slice.
+  torch::Tensor forward_with(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                             const SublayerForwardOptions& options) const;
 
   // The unmasked features of `units` only (int64 unit indices; all units when undefined):
   // [B, T, units.numel() * width], the columns `unit_columns(units)` of the full features.
@@ -75,6 +92,9 @@ class Sublayer : public torch::nn::Module {
   // that order; `new_out_weight` [d, kept * width] replaces the kept output-projection columns.
   // Keeping no unit makes the sublayer LN-only (1.5).
   void shrink(const std::vector<int64_t>& keep_units, const torch::Tensor& new_out_weight = {});
+  // Reorders the units: unit i becomes the former unit order[i] (a permutation of
+  // [0, units)). The function is unchanged (DynaBERT's rewiring, retraining-baselines.md 1.3).
+  void permute_units(const std::vector<int64_t>& order);
 
   // Weights (views of the parameters; writes through them change the model).
   // Output projection W_o / W_2: [d, units * width]; its bias [d] ([0] when LN-only).
@@ -97,6 +117,17 @@ class Sublayer : public torch::nn::Module {
 
  private:
   torch::Tensor qkv(int64_t which, bool bias) const;  // 0 = query, 1 = key, 2 = value
+  // Features of `count` units from their input-projection rows: attention `in_weight`
+  // [3, count * width, d], `in_bias` [3, count * width]; FFN [count, d], [count].
+  torch::Tensor compute_features(const torch::Tensor& x, const torch::Tensor& attention_bias,
+                                 const torch::Tensor& in_weight, const torch::Tensor& in_bias,
+                                 int64_t count, const torch::Tensor& pre_activation_mask) const;
+  torch::Tensor project_with(const torch::Tensor& x, const torch::Tensor& features,
+                             const torch::Tensor& weight, SublayerProbe* probe) const;
+  // A mask of `units` units (or their feature columns), shared or per example, as a factor of
+  // features [B, T, units * width]: [units * width] or [B, 1, units * width].
+  torch::Tensor feature_factor(const torch::Tensor& mask, int64_t units, int64_t width,
+                               int64_t batch, const std::string& what) const;
 
   SublayerOptions options_;
   // Attention: in_weight_ [3, H * d_h, d] (query, key, value stacked for one fused matmul),

@@ -201,6 +201,14 @@ JobSpec Expander::finish(const JobKind& kind, Params row, const std::string& whe
   }
   row = resolve_init_model(kind, row, where, depends_on);
   JobSpec spec = make_spec(kind, std::move(row));
+  if (kind.prerequisites) {
+    for (const auto& [prerequisite_kind, params] : kind.prerequisites(spec.params)) {
+      JobSpec needed = make_spec(registry_.get(prerequisite_kind), params);
+      needed.depends_on = depends_on;  // it starts from the same checkpoint
+      depends_on.push_back(needed.id);
+      if (recipe_ids_.insert(needed.id).second) recipe_jobs_.push_back(std::move(needed));
+    }
+  }
   spec.depends_on = std::move(depends_on);
   return spec;
 }

@@ -12,8 +12,9 @@ namespace kprune::sweep {
 // (for kinds that take `seed`), times the parameter grid of the job's pruner; rows matching an
 // exclude rule are dropped, include rows are added. A model with a recipe adds the job that
 // builds its checkpoint, which the grid's jobs depend on; `init_model` does the same for
-// init_checkpoint (recipes that start from another recipe). Jobs with equal ids appear once;
-// recipe jobs come first. Parameters a kind does not accept are errors naming the line.
+// init_checkpoint (recipes that start from another recipe), and a kind's prerequisites (a
+// training shared by several jobs) are added the same way. Jobs with equal ids appear once;
+// recipe and prerequisite jobs come first. Parameters a kind does not accept are errors naming the line.
 std::vector<JobSpec> expand_jobs(const SweepConfig& config, const JobRegistry& registry);
 
 // The jobs named by `only` (ids) and matching every `filters` item ("key=value"), plus the

@@ -9,6 +9,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/util/params.h"
@@ -101,6 +102,11 @@ struct JobKind {
   // Parameters that form the cache key, in order; absent ones are left out.
   std::vector<std::string> cache_params;
   JobRunner run;
+  // Jobs that a job of this kind needs beside its grid, as (kind, parameters) of its own
+  // parameters: e.g. the training that every FLOPs ratio of a retraining method shares. The
+  // expander adds each once (a shared one serves every job that names it), before the jobs
+  // that need it, and makes those wait for it. Null: none.
+  std::function<std::vector<std::pair<std::string, Params>>(const Params&)> prerequisites;
 
   bool accepts(const std::string& key) const;
 };

@@ -375,6 +375,8 @@ void ResultStore::write_run_group(const RunRecord& record) {
   write_number_attribute<int64_t>(id, "rank", record.rank, H5T_NATIVE_INT64, path_);
   write_number_attribute(id, "peak_rss_mb", record.peak_rss_mb, H5T_NATIVE_DOUBLE, path_);
 
+  Handle link_creation(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(link_creation.get(), 1);
   for (const auto& [key, dataset] : result.datasets) {
     const std::vector<hsize_t> dims(dataset.shape.begin(), dataset.shape.end());
     const size_t stored = dataset.type == NumericDataset::Type::kInt64 ? dataset.integers.size()
@@ -387,8 +389,9 @@ void ResultStore::write_run_group(const RunRecord& record) {
     hid_t file_type = H5T_IEEE_F64LE;
     if (dataset.type == NumericDataset::Type::kFloat32) file_type = H5T_IEEE_F32LE;
     if (dataset.type == NumericDataset::Type::kInt64) file_type = H5T_STD_I64LE;
-    Handle data(check(H5Dcreate2(id, key.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                                 H5P_DEFAULT),
+    // A key with '/' ("curve/metric") lands in a subgroup, created on first use.
+    Handle data(check(H5Dcreate2(id, key.c_str(), file_type, space.get(), link_creation.get(),
+                                 H5P_DEFAULT, H5P_DEFAULT),
                       path_, "create dataset /" + name + "/" + key),
                 H5Dclose);
     // HDF5 converts doubles to float32 on write.

@@ -15,21 +15,6 @@ namespace {
 // Evaluations shorter than this print no progress (fine-tuning evaluates often).
 constexpr double kQuietSeconds = 5.0;
 
-// Puts the model in eval mode and restores its training flag on scope exit.
-class EvalModeGuard {
- public:
-  explicit EvalModeGuard(EncoderModel& model) : model_(model), was_training_(model.is_training()) {
-    model_.eval();
-  }
-  ~EvalModeGuard() { model_.train(was_training_); }
-  EvalModeGuard(const EvalModeGuard&) = delete;
-  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
-
- private:
-  EncoderModel& model_;
-  bool was_training_;
-};
-
 }  // namespace
 
 void check_head_matches_task(const EncoderConfig& config, const TaskSpec& task,
@@ -45,14 +30,21 @@ void check_head_matches_task(const EncoderConfig& config, const TaskSpec& task,
 
 EvalResult evaluate(EncoderModel& model, const TaskSpec& task, const std::vector<Feature>& features,
                     int64_t batch_size, torch::Device device) {
+  check_head_matches_task(model.config(), task, "evaluate");
+  EvalModeGuard eval_mode(model);
+  return evaluate_forward([&](const Batch& batch) { return model.forward(batch); }, task, features,
+                          batch_size, device);
+}
+
+EvalResult evaluate_forward(const BatchForward& forward, const TaskSpec& task,
+                            const std::vector<Feature>& features, int64_t batch_size,
+                            torch::Device device) {
   if (features.empty()) fail("evaluate {}: no examples", task.name);
   if (batch_size <= 0)
     fail("evaluate {}: batch size must be positive (got {})", task.name, batch_size);
   if (task.head_kind != HeadKind::classification && task.head_kind != HeadKind::regression) {
     fail("evaluate {}: {} tasks are not evaluated here", task.name, to_string(task.head_kind));
   }
-  check_head_matches_task(model.config(), task, "evaluate");
-
   std::vector<size_t> order(features.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
@@ -72,7 +64,6 @@ EvalResult evaluate(EncoderModel& model, const TaskSpec& task, const std::vector
          task.name, features.size() - labelled, features.size());
   }
 
-  EvalModeGuard eval_mode(model);
   torch::NoGradGuard no_grad;
   Stopwatch clock;
   const auto step = static_cast<size_t>(batch_size);
@@ -84,7 +75,7 @@ EvalResult evaluate(EncoderModel& model, const TaskSpec& task, const std::vector
     for (size_t i = start; i < end; ++i) members.push_back(&features[order[i]]);
     Batch batch = collate(members, task.head_kind);
     batch.labels = torch::Tensor();  // the model only needs inputs
-    const ModelOutput output = model.forward(batch.to(device));
+    const ModelOutput output = forward(batch.to(device));
     // [B, num_labels] -> [B]
     const torch::Tensor predicted = task.head_kind == HeadKind::regression
                                         ? output.logits.select(1, 0)

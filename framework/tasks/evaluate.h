@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,22 @@
 #include "framework/tasks/task.h"
 
 namespace kprune {
+
+// Puts a module in eval mode and restores its training flag on scope exit.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(torch::nn::Module& module)
+      : module_(module), was_training_(module.is_training()) {
+    module_.eval();
+  }
+  ~EvalModeGuard() { module_.train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  bool was_training_;
+};
 
 struct EvalResult {
   std::map<std::string, double> metrics;  // empty when the features are unlabelled (test split)
@@ -33,5 +50,14 @@ void check_head_matches_task(const EncoderConfig& config, const TaskSpec& task,
 // logit for regression.
 EvalResult evaluate(EncoderModel& model, const TaskSpec& task, const std::vector<Feature>& features,
                     int64_t batch_size = 128, torch::Device device = torch::kCPU);
+
+// The forward pass of one batch (already on the device), e.g. a sub-network or a gated model.
+using BatchForward = std::function<ModelOutput(const Batch&)>;
+
+// evaluate() through `forward`, which must put its model in eval mode itself; the batches and
+// metrics are evaluate()'s.
+EvalResult evaluate_forward(const BatchForward& forward, const TaskSpec& task,
+                            const std::vector<Feature>& features, int64_t batch_size = 128,
+                            torch::Device device = torch::kCPU);
 
 }  // namespace kprune

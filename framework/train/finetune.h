@@ -13,6 +13,7 @@
 #include "framework/model/precision.h"
 #include "framework/tasks/features.h"
 #include "framework/tasks/task.h"
+#include "framework/train/trainer.h"
 
 namespace kprune {
 
@@ -71,12 +72,5 @@ FinetuneResult finetune_on(EncoderModel& model, const TaskSpec& task, const Trai
 FinetuneResult finetune(EncoderModel& model, const TaskSpec& task,
                         const std::vector<Feature>& train, const std::vector<Feature>& dev,
                         const FinetuneOptions& options, const BestModelCallback& on_best);
-
-// Linear warmup from 0 to 1 over `warmup_steps`, then linear decay to 0 at `total_steps`.
-double linear_schedule(int64_t step, int64_t warmup_steps, int64_t total_steps);
-
-// A permutation of [0, n): Fisher-Yates with IndexSampler draws, so that it is the same on
-// every standard library.
-std::vector<int64_t> seeded_permutation(int64_t n, uint64_t seed);
 
 }  // namespace kprune
