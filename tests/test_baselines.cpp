@@ -158,7 +158,8 @@ TEST(KcmApprox, PrunesOnlyNeuronsWithinTheBudgetAndIsLabelledApproximate) {
     }
     EXPECT_LE(max_pruned, min_kept) << ratio;
     // The report's masks are 0/1; the tuned neuron values are the details'.
-    const auto tuned = report.details.at("tuned").at("neuron_mask").get<std::vector<std::vector<float>>>();
+    const auto tuned =
+        report.details.at("tuned").at("neuron_mask").get<std::vector<std::vector<float>>>();
     bool real_valued = false;
     for (int64_t l = 0; l < 2; ++l) {
       for (int64_t j = 0; j < 6; ++j) {

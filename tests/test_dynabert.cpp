@@ -426,6 +426,10 @@ TEST(DynabertTraining, TrainsResumesAndRecordsCurves) {
   ASSERT_NE(outcome.model, nullptr);
   EXPECT_EQ(outcome.model->config().num_layers, 1);
   EXPECT_NEAR(outcome.flops_after / outcome.flops_before, 0.5, 1e-12);
+  // Masks in the teacher's unit order: layer 0 whole, layer 1 dropped.
+  EXPECT_EQ(outcome.arrays.at("head_masks")[0].sum().item<double>(), 4);
+  EXPECT_EQ(outcome.arrays.at("head_masks")[1].sum().item<double>(), 0);
+  EXPECT_EQ(outcome.arrays.at("neuron_masks").sum().item<double>(), 8);
   EXPECT_EQ(outcome.curve.size(), curve.size());
   EXPECT_DOUBLE_EQ(outcome.curve.back().metric,
                    curve_from_json(curves.at("w=1 d=0.5"), "test").back().metric);

@@ -364,7 +364,8 @@ TEST(KwonPruner, MeetsTheBudgetAndReportsTheAppliedMasks) {
       EXPECT_NEAR(report.flops_before, full_model_flops(original->config(), 12) / 1e9, 1e-15);
       auto stack_rows = [](const auto& rows) {
         std::vector<torch::Tensor> tensors;
-        for (const auto& row : rows) tensors.push_back(torch::tensor(row.template get<std::vector<float>>()));
+        for (const auto& row : rows)
+          tensors.push_back(torch::tensor(row.template get<std::vector<float>>()));
         return torch::stack(tensors);
       };
       const nlohmann::json& tuned = report.details.at("tuned");

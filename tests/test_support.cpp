@@ -1,12 +1,11 @@
 #include "tests/test_support.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
-
-#include <unistd.h>
 
 namespace kprune::testing {
 
@@ -24,9 +23,9 @@ std::string shared_path(const std::string& relative) {
 
 std::string temp_dir(const std::string& prefix) {
   static std::atomic<int> counter{0};
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("kprune-" + prefix + "-" + std::to_string(getpid()) + "-" +
-                     std::to_string(counter++));
+  const auto path =
+      std::filesystem::temp_directory_path() /
+      ("kprune-" + prefix + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path.string();

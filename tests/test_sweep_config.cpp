@@ -218,6 +218,49 @@ flops_reduction = [0.4, 0.6]
   }
 }
 
+// A kind's prerequisites: a job that several jobs share (e.g. one training for every FLOPs
+// ratio) is added once, before them, and they wait for it; it inherits their checkpoint's
+// dependencies.
+TEST(SweepConfig, PrerequisitesAreSharedJobsTheirDependentsWaitFor) {
+  JobRegistry registry = test_registry();
+  JobKind probe = registry.get("probe");
+  probe.prerequisites = [](const Params& params) {
+    std::vector<std::pair<std::string, Params>> needed;
+    if (params.get_string("pruner", "") != "trained") return needed;
+    Params shared;
+    shared.set("task", params.get_string("task", ""));
+    shared.set("epochs", "3");
+    needed.emplace_back("train", shared);
+    return needed;
+  };
+  JobRegistry with_prerequisites;
+  with_prerequisites.add(probe);
+  with_prerequisites.add(registry.get("train"));
+  const auto jobs = expand_jobs(parse_config(R"(
+[models.m]
+recipe = { kind = "train", epochs = 1 }
+
+[grids.main]
+kind = "probe"
+model = "m"
+task = "a"
+pruner = ["trained", "free"]
+flops_reduction = [0.4, 0.6]
+)",
+                                             "test.toml", {}),
+                                with_prerequisites);
+  ASSERT_EQ(jobs.size(), 6u);  // the recipe, the shared training, four probes
+  EXPECT_EQ(jobs[0].params.canonical(), "epochs=1 kind=train model=m task=a");
+  EXPECT_EQ(jobs[1].params.canonical(), "epochs=3 kind=train task=a");
+  EXPECT_EQ(jobs[1].depends_on, (std::vector<std::string>{jobs[0].id}));
+  for (size_t i = 2; i < jobs.size(); ++i) {
+    const bool trained = jobs[i].params.get_string("pruner", "") == "trained";
+    EXPECT_EQ(jobs[i].depends_on, trained ? (std::vector<std::string>{jobs[0].id, jobs[1].id})
+                                          : (std::vector<std::string>{jobs[0].id}))
+        << jobs[i].params.canonical();
+  }
+}
+
 TEST(SweepConfig, UnknownKeysNameFileLineAndSuggestion) {
   const char* text = "[sweep]\nname = \"x\"\noutptu = \"a.h5\"\n\n[grids.main]\nkind = \"probe\"\n";
   const std::string message = error_of([&] { parse_config(text, "cfg/s.toml"); });

@@ -5,13 +5,19 @@
 // set, one teacher load per cache key. Also: resume, a failing job, every shipped config.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "framework/util/files.h"
 #include "tests/test_sweep_support.h"
@@ -73,7 +79,9 @@ with h5py.File(sys.argv[1], "r") as f:
         g = f["runs"][job]
         attrs = {k: (v.decode() if isinstance(v, bytes) else v.item() if hasattr(v, "item") else v)
                  for k, v in g.attrs.items()}
-        data = {k: g[k][()].tolist() for k in g.keys()}
+        data = {}
+        g.visititems(lambda name, item: data.__setitem__(name, item[()].tolist())
+                     if isinstance(item, h5py.Dataset) else None)
         out[job] = {"status": row["status"].decode(), "error": row["error"].decode(),
                     "metric": float(row["metric"]), "teacher_metric": float(row["teacher_metric"]),
                     "flops_before": float(row["flops_before"]), "flops_after": float(row["flops_after"]),
@@ -254,6 +262,161 @@ init_model = "long-rows"
       << dry.output;
   EXPECT_NE(line_of["model=long-rows"].find("(after " + first + ")"), std::string::npos);
   EXPECT_NE(line_of["kind=finetune"].find("(after " + second + ")"), std::string::npos);
+}
+
+// The retraining baselines in one grid: DynaBERT's training runs once (a retrain job the sweep
+// adds) and serves both variants; EBERT trains per ratio; every job records its learning curve.
+std::string write_retraining_config(const std::string& dir, const std::string& output,
+                                    int64_t examples) {
+  const std::string path = dir + "/" + output + ".toml";
+  std::ofstream(path) << fmt::format(R"([sweep]
+output = "{}/{}.h5"
+device = "cpu"
+
+[models.tiny]
+recipe = {{ kind = "finetune", layers = 2, hidden = 32, heads = 4, ffn = 64, max_position = 64, steps = 40, eval_every = 40, lr = 1e-3, seed = 0 }}
+
+[pruners.dynabert]
+variant = ["w", "d"]
+widths = "1,0.5"
+depths = "1,0.5"
+epochs_stage1 = 2
+epochs_stage2 = 1
+lr = 1e-3
+max_train_examples = {}
+evals_per_epoch = 2
+save_every = 4
+
+[pruners.ebert]
+epochs = 1
+lr = 1e-3
+max_train_examples = {}
+evals_per_epoch = 2
+
+[grids.main]
+kind = "prune"
+model = "tiny"
+task = "synthetic"
+pruner = ["dynabert", "ebert"]
+flops_reduction = 0.5
+)",
+                                     dir, output, examples, examples);
+  return path;
+}
+
+TEST(SweepJobs, RetrainingBaselinesShareOneTrainingAndRecordCurves) {
+  const std::string dir = temp_dir("sweep-retraining");
+  const std::string config = write_retraining_config(dir, "results", 256);
+  const CommandResult dry = run_command(kSweep + " " + config + " --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  // The teacher's recipe, one DynaBERT training, two DynaBERT targets and EBERT.
+  EXPECT_NE(dry.output.find("5 job(s)"), std::string::npos) << dry.output;
+  std::string retrain_id;
+  std::istringstream lines(dry.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" retrain ") != std::string::npos) retrain_id = line.substr(0, 16);
+  }
+  ASSERT_FALSE(retrain_id.empty()) << dry.output;
+
+  const CommandResult run = run_command(kSweep + " " + config);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json runs = read_runs(dir + "/results.h5");
+  ASSERT_EQ(runs.size(), 5u);
+  std::set<std::string> labels;
+  for (const auto& [id, job] : runs.items()) {
+    ASSERT_EQ(job.at("status"), "done") << id << ": " << job.at("error");
+    const nlohmann::json& attrs = job.at("attrs");
+    if (attrs.at("kind") != "prune") continue;
+    const std::string label = attrs.at("label");
+    labels.insert(label);
+    const nlohmann::json& data = job.at("data");
+    const auto t = data.at("curve/t").get<std::vector<double>>();
+    const auto metric = data.at("curve/metric").get<std::vector<double>>();
+    const auto steps = data.at("curve/step").get<std::vector<int64_t>>();
+    const auto reduction = data.at("curve/flops_reduction").get<std::vector<double>>();
+    ASSERT_GE(t.size(), 3u) << label;
+    EXPECT_EQ(metric.size(), t.size());
+    EXPECT_EQ(steps.front(), 0);
+    for (size_t i = 1; i < t.size(); ++i) {
+      EXPECT_GE(t[i], t[i - 1]) << label;
+      EXPECT_GT(steps[i], steps[i - 1]) << label;
+    }
+    // The pruning time is the whole training's, evaluations excluded: at least the last point.
+    const double prune_time = attrs.at("time.prune");
+    EXPECT_GE(prune_time, t.back()) << label;
+    EXPECT_LT(prune_time, t.back() + attrs.at("time.eval").get<double>()) << label;
+    EXPECT_DOUBLE_EQ(job.at("metric").get<double>(), metric.back()) << label;
+    const double ratio = job.at("flops_after").get<double>() / job.at("flops_before").get<double>();
+    const nlohmann::json details = nlohmann::json::parse(attrs.at("details").get<std::string>());
+    EXPECT_NEAR(1 - ratio, details.at("flops_reduction").get<double>(), 1e-9) << label;
+    EXPECT_NEAR(reduction.back(), details.at("flops_reduction").get<double>(), 1e-9) << label;
+    if (label == "EBERT") {
+      EXPECT_EQ(data.at("gate_head_keep").size(), 2u);
+    } else {
+      EXPECT_DOUBLE_EQ(1 - ratio, 0.5) << label;  // (0.5, 1) and (1, 0.5)
+      EXPECT_EQ(data.at("curve/stage").get<std::vector<int64_t>>().back(), 2);
+      EXPECT_NE(attrs.at("training_dir").get<std::string>().find(retrain_id), std::string::npos);
+    }
+  }
+  EXPECT_EQ(labels, (std::set<std::string>{"DynaBERT-d", "DynaBERT-w", "EBERT"}));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/results.artifacts/" + retrain_id +
+                                      "/model/model.safetensors"));
+}
+
+// A sweep killed while DynaBERT trains resumes the training from its saved state and ends with
+// the weights of an uninterrupted sweep.
+TEST(SweepJobs, AKilledRetrainingJobResumesToTheUninterruptedWeights) {
+  const std::string dir = temp_dir("sweep-retraining-kill");
+  const std::string whole = write_retraining_config(dir, "whole", 2048);
+  const std::string parts = write_retraining_config(dir, "parts", 2048);
+  ASSERT_EQ(run_command(kSweep + " " + whole + " --filter pruner.variant=w").exit_code, 0);
+
+  const pid_t child = fork();
+  if (child < 0) throw std::runtime_error("fork failed");
+  if (child == 0) {
+    const std::string log = dir + "/killed.log";
+    if (freopen(log.c_str(), "w", stdout) == nullptr ||
+        freopen(log.c_str(), "a", stderr) == nullptr) {
+      _exit(126);
+    }
+    execl(kSweep.c_str(), kSweep.c_str(), parts.c_str(), "--filter", "pruner.variant=w",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill once the training has saved a state part-way through stage 1.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  bool saved = false;
+  while (!saved && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!std::filesystem::exists(dir + "/parts.artifacts")) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/parts.artifacts")) {
+      saved = saved || std::filesystem::exists(entry.path() / "stage1-state.pt");
+    }
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(saved) << "no training state appeared";
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  const CommandResult rerun = run_command(kSweep + " " + parts + " --filter pruner.variant=w");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.output;
+  // The two sweeps write to different artifacts folders, so their training jobs differ in id.
+  auto trained_model = [&](const std::string& artifacts) {
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator(artifacts)) {
+      if (std::filesystem::exists(entry.path() / "dynabert.json")) {
+        EXPECT_TRUE(found.empty()) << "two DynaBERT trainings in " << artifacts;
+        found = (entry.path() / "model" / "model.safetensors").string();
+      }
+    }
+    return found;
+  };
+  const std::string a = trained_model(dir + "/whole.artifacts");
+  const std::string b = trained_model(dir + "/parts.artifacts");
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  EXPECT_TRUE(read_file(a) == read_file(b)) << "the resumed DynaBERT differs";
 }
 
 TEST(SweepJobs, EveryShippedConfigExpands) {

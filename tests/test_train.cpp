@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 #include <numeric>
+#include <random>
 
 #include "framework/model/encoder.h"
 #include "framework/tasks/features.h"
@@ -18,15 +18,10 @@ namespace kprune {
 namespace {
 
 std::shared_ptr<EncoderModel> tiny_model(int64_t vocab_size, uint64_t seed) {
-  const nlohmann::json config = {{"model_type", "bert"},
-                                 {"vocab_size", vocab_size},
-                                 {"hidden_size", 32},
-                                 {"num_hidden_layers", 2},
-                                 {"num_attention_heads", 2},
-                                 {"intermediate_size", 64},
-                                 {"max_position_embeddings", 64},
-                                 {"num_labels", 2},
-                                 {"hidden_act", "gelu"}};
+  const nlohmann::json config = {
+      {"model_type", "bert"},          {"vocab_size", vocab_size}, {"hidden_size", 32},
+      {"num_hidden_layers", 2},        {"num_attention_heads", 2}, {"intermediate_size", 64},
+      {"max_position_embeddings", 64}, {"num_labels", 2},          {"hidden_act", "gelu"}};
   return EncoderModel::random(EncoderConfig::from_json(config, "test"), seed);
 }
 
@@ -34,7 +29,7 @@ std::shared_ptr<EncoderModel> tiny_model(int64_t vocab_size, uint64_t seed) {
 // few hundred steps by a tiny model, unlike the synthetic task, which needs long training.
 std::string write_keyword_task(int64_t train_size, int64_t dev_size) {
   const std::string dir = testing::temp_dir("finetune");
-  const std::vector<std::string> words = {"the", "a", "film", "plot", "cast", "was", "is",
+  const std::vector<std::string> words = {"the", "a",   "film", "plot", "cast",  "was", "is",
                                           "and", "but", "very", "long", "short", "good"};
   std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
   for (const auto& w : words) vocab += w + "\n";

@@ -1,6 +1,7 @@
 // kprune prune: prunes a fine-tuned checkpoint with a registered pruner, writes the physically
 // pruned checkpoint and report.json, and evaluates teacher and pruned model on the dev split.
-// `kprune prune --list` lists every pruner with its parameters.
+// A retraining method (DynaBERT, EBERT) trains on the task instead of a sample set.
+// `kprune prune --list` lists every pruner and method with its parameters.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "framework/prune/pruner.h"
 #include "framework/prune/sample_batches.h"
 #include "framework/prune/task_pruning.h"
+#include "framework/retrain/retrain_method.h"
 #include "framework/tasks/evaluate.h"
 #include "framework/tasks/task.h"
 #include "framework/tasks/tokenizer_files.h"
@@ -45,20 +47,112 @@ struct PruneArgs {
   uint64_t seed = 0;
   std::string device = "auto";
   int threads = 0;
+  std::string work_dir;  // retraining methods: training state and models (default <out>/training)
 };
+
+void print_params(const std::vector<PrunerParam>& params) {
+  for (const PrunerParam& p : params) {
+    std::cout << fmt::format("    {}={}  {}\n", p.name, p.default_value, p.meaning);
+  }
+}
 
 void print_list() {
   for (const PrunerInfo& info : pruner_registry()) {
     std::cout << info.name << (info.needs_labels ? "  (needs labelled samples)" : "") << "\n  "
               << info.description << "\n";
-    for (const PrunerParam& p : info.params) {
-      std::cout << fmt::format("    {}={}  {}\n", p.name, p.default_value, p.meaning);
-    }
+    print_params(info.params);
+  }
+  for (const RetrainMethod& method : retrain_methods()) {
+    std::cout << method.name << "  (retraining: trains on the task's training set)\n  "
+              << method.description << "\n";
+    print_params(method.params);
   }
 }
 
 nlohmann::json eval_json(const TaskEvaluation& result) {
   return {{"metrics", result.metrics}, {"seconds", result.seconds}, {"tokens", result.tokens}};
+}
+
+// A retraining method (DynaBERT, EBERT): trains on the task's training set (resumable in
+// --work-dir), writes the pruned checkpoint when the method makes one (DynaBERT) and
+// report.json with the learning curve and the time split.
+void run_retraining(const PruneArgs& args, const RetrainMethod& method) {
+  if (args.task.empty())
+    fail("kprune prune: --pruner {} trains on a task: give --task", method.name);
+  if (!(args.flops_reduction >= 0 && args.flops_reduction < 1)) {
+    fail("kprune prune: --flops-reduction must lie in [0, 1) (fraction of FLOPs removed), got {}",
+         args.flops_reduction);
+  }
+  if (!args.sample_batches.empty() || args.no_eval) {
+    fail(
+        "kprune prune: --pruner {} trains on the task's data: --sample-batches and --no-eval do "
+        "not apply",
+        method.name);
+  }
+  configure_threads(args.threads);
+  const torch::Device device = parse_device(args.device);
+  const auto teacher = load_checkpoint(args.checkpoint, device);
+  const TaskSpec& task = find_task(args.task);
+  check_head_matches_task(teacher->config(), task, args.checkpoint);
+  const std::string data_dir = args.data_dir.empty() ? default_data_dir(task) : args.data_dir;
+  const auto tokenizer = load_checkpoint_tokenizer(args.checkpoint);
+  const TaskSplit train =
+      load_task_split(task, data_dir, task.train_split, tokenizer, teacher->config());
+  const TaskSplit dev =
+      load_task_split(task, data_dir, task.dev_split, tokenizer, teacher->config());
+  const double seq_len = args.flops_seq_len > 0 ? args.flops_seq_len : pruning_seq_len(task, dev);
+  const Params params =
+      retrain_params(method, Params::parse(args.params, "kprune prune parameters"));
+
+  RetrainInput input;
+  input.teacher = teacher.get();
+  input.data = make_retrain_data(task, train, dev, seq_len, teacher->config().pad_token_id,
+                                 params.get_int("max_train_examples", 0));
+  input.params = params;
+  input.seed = args.seed;
+  input.dir = args.work_dir.empty() ? args.out + "/training" : args.work_dir;
+  input.log = &std::cerr;
+  if (method.train_shared) method.train_shared(input);
+  const RetrainOutcome outcome = method.prune(input, args.flops_reduction);
+
+  std::filesystem::create_directories(args.out);
+  if (outcome.model) {
+    save_checkpoint(*outcome.model, args.out);
+    copy_tokenizer_files(args.checkpoint, args.out);
+  }
+  const TaskEvaluation teacher_eval = evaluate_task(*teacher, dev, device);
+  nlohmann::json report = {
+      {"pruner", method.name},
+      {"label", outcome.label},
+      {"params", params.canonical()},
+      {"checkpoint", args.checkpoint},
+      {"task", args.task},
+      {"flops_reduction", args.flops_reduction},
+      {"flops_seq_len", seq_len},
+      {"seed", args.seed},
+      {"flops", {{"before", outcome.flops_before}, {"after", outcome.flops_after}}},
+      {"metrics", outcome.metrics},
+      {"teacher_metrics", teacher_eval.metrics},
+      {"timing",
+       {{"prune_seconds", outcome.pruning_seconds},
+        {"importance_seconds", outcome.importance_seconds},
+        {"train_seconds", outcome.train_seconds},
+        {"eval_seconds", outcome.eval_seconds},
+        {"io_seconds", outcome.io_seconds}}},
+      {"censored", outcome.stopped_early},
+      {"training_dir", input.dir},
+      {"curve", curve_to_json(outcome.curve)},
+      {"details", outcome.details}};
+  write_file_atomic(args.out + "/report.json", report.dump(1) + "\n");
+  std::cout << nlohmann::json{{"pruner", method.name},
+                              {"label", outcome.label},
+                              {"flops", report.at("flops")},
+                              {"prune_seconds", outcome.pruning_seconds},
+                              {"teacher_metrics", teacher_eval.metrics},
+                              {"pruned_metrics", outcome.metrics},
+                              {"out", args.out}}
+                   .dump()
+            << std::endl;
 }
 
 void run_prune(const PruneArgs& args) {
@@ -70,6 +164,10 @@ void run_prune(const PruneArgs& args) {
        {std::pair{&args.checkpoint, "--checkpoint"}, std::pair{&args.pruner, "--pruner"},
         std::pair{&args.out, "--out"}}) {
     if (value->empty()) fail("kprune prune: {} is required (or --list)", name);
+  }
+  if (const RetrainMethod* method = find_retrain_method(args.pruner)) {
+    run_retraining(args, *method);
+    return;
   }
   if (args.task.empty() && !args.no_eval) {
     fail("kprune prune: --task is required unless --no-eval is given");
@@ -175,7 +273,8 @@ void add_prune_command(CLI::App& app) {
   cmd->add_option("--checkpoint", args->checkpoint, "Fine-tuned HF checkpoint folder");
   cmd->add_option("--task", args->task,
                   "Task name: " + fmt::format("{}", fmt::join(task_names(), ", ")));
-  cmd->add_option("--pruner", args->pruner, "Registered pruner (see --list)");
+  cmd->add_option("--pruner", args->pruner,
+                  "Registered pruner or retraining method (dynabert, ebert; see --list)");
   cmd->add_option("--flops-reduction", args->flops_reduction,
                   "Fraction of FLOPs removed, in [0, 1)");
   cmd->add_option("params", args->params, "Pruner parameters as key=value");
@@ -194,7 +293,12 @@ void add_prune_command(CLI::App& app) {
                   "Token budget of the sample set (algorithms.md 3.1)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  cmd->add_option("--seed", args->seed, "Seed of the sample draw")->capture_default_str();
+  cmd->add_option("--seed", args->seed,
+                  "Seed of the sample draw (retraining methods: of the training)")
+      ->capture_default_str();
+  cmd->add_option("--work-dir", args->work_dir,
+                  "Retraining methods: where training state and models go; a rerun resumes "
+                  "there (default: <out>/training)");
   cmd->add_option("--device", args->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", args->threads, "CPU threads (0: every available core)")
       ->capture_default_str()

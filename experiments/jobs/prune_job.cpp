@@ -78,14 +78,14 @@ void add_curve_datasets(const LearningCurve& curve, sweep::JobResult& result) {
       {"t_io", [](const CurvePoint& c) { return c.io_seconds; }}};
   for (const auto& [name, value] : columns) {
     sweep::NumericDataset column;
-    column.shape = {static_cast<int64_t>(curve.size())};
+    column.shape.push_back(static_cast<int64_t>(curve.size()));
     for (const CurvePoint& point : curve) column.reals.push_back(value(point));
     result.datasets["curve/" + name] = std::move(column);
   }
   for (const std::string name : {"step", "stage"}) {
     sweep::NumericDataset column;
     column.type = sweep::NumericDataset::Type::kInt64;
-    column.shape = {static_cast<int64_t>(curve.size())};
+    column.shape.push_back(static_cast<int64_t>(curve.size()));
     for (const CurvePoint& point : curve) {
       column.integers.push_back(name == "step" ? point.step : point.stage);
     }
@@ -97,7 +97,7 @@ sweep::NumericDataset tensor_dataset(const torch::Tensor& tensor) {
   const torch::Tensor values = tensor.to(torch::kCPU, torch::kFloat64).contiguous();
   sweep::NumericDataset out;
   out.type = sweep::NumericDataset::Type::kFloat32;
-  out.shape = values.sizes().vec();
+  for (const int64_t size : values.sizes()) out.shape.push_back(size);
   out.reals.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
   return out;
 }

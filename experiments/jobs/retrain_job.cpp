@@ -7,6 +7,7 @@
 #include "experiments/jobs/task_data.h"
 #include "experiments/jobs/teacher_data.h"
 #include "framework/model/device.h"
+#include "framework/util/error.h"
 #include "framework/util/timer.h"
 
 namespace kprune::jobs {
@@ -62,7 +63,7 @@ Params method_params(const RetrainMethod& method, const Params& job_params) {
 Params retrain_job_params(const RetrainMethod& method, const Params& prune_params) {
   Params out;
   out.set("method", method.name);
-  for (const std::string& key : {"checkpoint", "task", "seed", "model"}) {
+  for (const char* key : {"checkpoint", "task", "seed", "model"}) {
     if (prune_params.has(key)) out.set(key, prune_params.get_string(key, ""));
   }
   const Params shared = shared_training_params(method, method_params(method, prune_params));

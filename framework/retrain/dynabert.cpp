@@ -637,6 +637,22 @@ RetrainMethod dynabert_method() {
     for (const CurvePoint& point : out.curve) {
       if (point.stage == 1) stage1_metric = point.metric;
     }
+    // Kept units in the teacher's own unit order (rewiring put the kept ones first).
+    const auto head_order = orders_from_json(record.at("importance").at("head_order"));
+    const auto neuron_order = orders_from_json(record.at("importance").at("neuron_order"));
+    torch::Tensor head_masks = torch::zeros({config.num_layers, config.num_heads});
+    torch::Tensor neuron_masks = torch::zeros({config.num_layers, config.intermediate_size});
+    for (const int64_t layer : choice.subnetwork.layers) {
+      const auto l = static_cast<size_t>(layer);
+      for (int64_t i = 0; i < choice.subnetwork.heads[l]; ++i) {
+        head_masks[layer][head_order[l][static_cast<size_t>(i)]] = 1;
+      }
+      for (int64_t i = 0; i < choice.subnetwork.neurons[l]; ++i) {
+        neuron_masks[layer][neuron_order[l][static_cast<size_t>(i)]] = 1;
+      }
+    }
+    out.arrays["head_masks"] = head_masks;
+    out.arrays["neuron_masks"] = neuron_masks;
     out.details = {{"width", choice.width.text()},
                    {"depth", choice.depth.text()},
                    {"subnetwork", key},
