@@ -9,15 +9,17 @@ from pathlib import Path
 
 from kprune_report.ablation import ablation_heatmaps, ablation_lines, ablation_table
 from kprune_report.compare import compare, read_reference_csv, write_comparison
+from kprune_report.efficiency import (DEFAULT_REFERENCE, check_epsilon, efficiency_table,
+                                      resolve_reference, write_efficiency)
 from kprune_report.errors import ReportError
-from kprune_report.figures import accuracy_vs_flops, metric_vs_time
+from kprune_report.figures import accuracy_vs_flops, efficiency_figures, metric_vs_time
 from kprune_report.pareto import latency_points, pareto_figures
 from kprune_report.plotting import FORMATS
 from kprune_report.results import load_results
 from kprune_report.selection import (Filters, choose_metric, done_prune_jobs, filter_jobs,
                                      filter_table, parse_metric_choices)
 from kprune_report.summary import run_summary
-from kprune_report.tables import aggregate, write_accuracy_tables
+from kprune_report.tables import aggregate, teacher_metrics, write_accuracy_tables
 
 
 def _names(values):
@@ -45,6 +47,12 @@ def build_parser():
                            help="second results file: tables of A, B and A - B")
     reference.add_argument("--compare-csv", type=Path, metavar="PAPER.csv",
                            help="CSV model,task,pruner,flops_reduction,metric[,std]")
+    parser.add_argument("--reference", metavar="NAME",
+                        help="retraining-free row the retraining methods' time to reach is "
+                             f"measured against (default {DEFAULT_REFERENCE}, when present)")
+    parser.add_argument("--epsilon", type=float, default=0.0,
+                        help="time to reach: tolerance in points of the metric (default 0; "
+                             "0.5 is always reported beside it)")
     parser.add_argument("--format", default=",".join(FORMATS),
                         help="figure formats, comma-separated (png, svg)")
     parser.add_argument("--no-figures", action="store_true",
@@ -67,6 +75,20 @@ def _accuracy(results, filters, metric_choices, strict):
     return jobs, prune_jobs, aggregate(jobs, prune_jobs)
 
 
+def _efficiency(results, filters, args):
+    """(main-metric prune jobs, teachers, reference, efficiency table or None).
+
+    Time to reach compares learning curves, which record each task's main metric only, so it
+    ignores --metric.
+    """
+    jobs = choose_metric(filter_jobs(results.jobs, filters, strict=False), {})
+    prune_jobs = done_prune_jobs(jobs)
+    reference = resolve_reference(prune_jobs, args.reference or DEFAULT_REFERENCE,
+                                  explicit=args.reference is not None)
+    return (prune_jobs, teacher_metrics(jobs, prune_jobs), reference,
+            efficiency_table(prune_jobs, reference, args.epsilon))
+
+
 def _labels(path_a, path_b):
     if path_a.name != path_b.name:
         return path_a.name, path_b.name
@@ -81,7 +103,8 @@ class NothingToReport(Exception):
 
 def make_report(args):
     """Writes the report; returns the paths written."""
-    _formats(args.format)  # a bad --format is reported before any work
+    _formats(args.format)  # bad --format, --epsilon are reported before any work
+    check_epsilon(args.epsilon)
     filters = Filters(tasks=_names(args.task), pruners=_names(args.pruner),
                       models=_names(args.model), min_ratio=args.min_ratio,
                       max_ratio=args.max_ratio)
@@ -102,6 +125,7 @@ def make_report(args):
 
     ablation = ablation_table(prune_jobs)
     points = latency_points(jobs, prune_jobs)
+    main_prune_jobs, teachers, reference_name, efficiency = _efficiency(results, filters, args)
     reference, label_a, label_b = None, "", ""
     if args.compare:
         _, _, reference = _accuracy(load_results(args.compare), filters, metric_choices,
@@ -118,9 +142,15 @@ def make_report(args):
             written.append(args.out / name)
     if reference is not None:
         written += write_comparison(compare(accuracy, reference), label_a, label_b, args.out)
+    if efficiency is not None:
+        written += write_efficiency(efficiency, reference_name, args.epsilon, args.out)
     if not args.no_figures:
+        formats = _formats(args.format)
         written += _figures(prune_jobs, accuracy, ablation, points, reference, label_b,
-                            args.out, _formats(args.format))
+                            args.out, formats)
+        if efficiency is not None:
+            written += efficiency_figures(main_prune_jobs, efficiency, teachers, reference_name,
+                                          args.out, formats)
     return written
 
 

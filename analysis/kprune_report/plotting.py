@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 
 import matplotlib.pyplot as plt  # noqa: E402 (the backend must be chosen first)
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 FORMATS = ("png", "svg")
 PANEL_SIZE = (4.2, 3.2)  # inches per panel
@@ -28,6 +29,14 @@ def panel_grid(count, columns=3):
     for extra in flat[count:]:
         extra.remove()
     return fig, flat[:count]
+
+
+def log_x_axis(ax):
+    """A log x axis labelled in plain numbers (30, 200): the default 3×10¹ labels of a range
+    under a decade overlap in a small panel."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(LogFormatter())
+    ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
 
 
 def colours(names):

@@ -3,6 +3,7 @@
 Every problem with the file becomes a ReportError naming the file and the object at fault,
 so that a foreign or damaged file gives one clear line instead of an h5py traceback.
 """
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,10 @@ SUMMARY_COLUMNS = STRING_COLUMNS + FLOAT_COLUMNS + INT_COLUMNS
 
 # Reductions are grouped on this many decimals so that 0.5 and 0.49999999999 are one column.
 REDUCTION_DECIMALS = 6
+# A learning curve without these columns cannot say when a checkpoint reached what.
+CURVE_COLUMNS = ("t", "metric", "flops_reduction")
+RUN_COLUMNS = ("param", "metrics", "teacher_metrics", "times", "label", "code_version",
+               "device", "peak_rss_mb", "latency", "curve", "censored", "details")
 
 
 @dataclass
@@ -32,7 +37,9 @@ class Results:
     # One row per job_id (the last summary row wins), the summary columns plus:
     #   param (dict key -> string value), metrics / teacher_metrics (dict name -> float),
     #   times (dict name -> seconds), label, code_version, device (str), peak_rss_mb (float),
-    #   latency (np.ndarray [K, 4] or None).
+    #   latency (np.ndarray [K, 4] or None); retraining methods: curve (pd.DataFrame, one row
+    #   per checkpoint, columns t, metric, flops_reduction, step, ...; None without a curve),
+    #   censored (bool: max_wall_s stopped the training), details (dict, {} when absent).
     jobs: pd.DataFrame
 
 
@@ -99,12 +106,50 @@ def _prefixed(attrs, prefix, convert):
             if key.startswith(prefix)}
 
 
+def _read_curve(where, group):
+    """/runs/<id>/curve: one 1-D dataset per column, all of one length -> DataFrame."""
+    curve = group.get("curve")
+    if curve is None:
+        return None
+    where = f"{where}/curve"
+    if not isinstance(curve, h5py.Group):
+        raise ReportError(f"{where} is not a group of curve/<column> datasets")
+    columns = {}
+    for name, item in curve.items():
+        if not isinstance(item, h5py.Dataset) or item.ndim != 1:
+            raise ReportError(f"{where}/{name} is not a 1-D dataset")
+        columns[name] = item[()]
+    missing = [name for name in CURVE_COLUMNS if name not in columns]
+    if missing:
+        raise ReportError(f"{where} lacks {', '.join(missing)} (a curve needs "
+                          f"{', '.join(CURVE_COLUMNS)})")
+    if len({len(values) for values in columns.values()}) > 1:
+        lengths = ", ".join(f"{name} {len(values)}" for name, values in columns.items())
+        raise ReportError(f"{where}: columns of unequal length ({lengths})")
+    for name in CURVE_COLUMNS:
+        columns[name] = columns[name].astype(np.float64)
+    return pd.DataFrame(columns)
+
+
+def _read_details(where, attrs):
+    if "details" not in attrs:
+        return {}
+    try:
+        details = json.loads(_text(attrs["details"]))
+    except ValueError as error:
+        raise ReportError(f"{where}: attribute 'details' is not JSON ({error})") from None
+    if not isinstance(details, dict):
+        raise ReportError(f"{where}: attribute 'details' is not a JSON object")
+    return details
+
+
 def _read_run(path, runs, row):
     """Details from /runs/<job_id>; a job without a group keeps its summary values."""
     group = runs.get(row.job_id) if runs is not None else None
     if group is None:
         return dict(param=parse_params(row.params), metrics={}, teacher_metrics={}, times={},
-                    label="", code_version="", device="", peak_rss_mb=np.nan, latency=None)
+                    label="", code_version="", device="", peak_rss_mb=np.nan, latency=None,
+                    curve=None, censored=False, details={})
     attrs = group.attrs
     where = f"{path}: /runs/{row.job_id}"
     try:
@@ -123,7 +168,10 @@ def _read_run(path, runs, row):
                     code_version=_text(attrs.get("code_version", "")),
                     device=_text(attrs.get("device", "")),
                     peak_rss_mb=float(attrs.get("peak_rss_mb", np.nan)),
-                    latency=latency)
+                    latency=latency,
+                    curve=_read_curve(where, group),
+                    censored=_text(attrs.get("censored", "false")) == "true",
+                    details=_read_details(where, attrs))
     except (TypeError, ValueError) as error:
         raise ReportError(f"{where}: malformed attribute or dataset ({error})") from None
 
@@ -144,8 +192,7 @@ def load_results(path):
             details = [_read_run(path, runs, row) for row in jobs.itertuples()]
     except OSError as error:
         raise ReportError(f"{path}: cannot read HDF5 data ({error})") from None
-    for key in ("param", "metrics", "teacher_metrics", "times", "label", "code_version",
-                "device", "peak_rss_mb", "latency"):
+    for key in RUN_COLUMNS:
         jobs[key] = [detail[key] for detail in details]
     jobs["flops_reduction"] = jobs["flops_reduction"].round(REDUCTION_DECIMALS)
     return Results(path=path, attrs=attrs, jobs=jobs)

@@ -1,8 +1,10 @@
 """Which prune jobs a report covers, which metric it shows, and what a table row is.
 
-A table row ("variant") is a pruner plus every parameter that would otherwise mix different
-experiments into one mean: a key is part of the variant when two done jobs of the same model,
-task and pruner share FLOPs reduction and seed but differ in it (e.g. lam_pred in an ablation).
+A table row ("variant") is a pruner (or its run label) plus every parameter that would
+otherwise mix different experiments into one mean: a key is part of the variant when two done
+jobs of the same model, task, pruner and label share FLOPs reduction and seed but differ in it
+(e.g. lam_pred in an ablation). A parameter the label already tells apart (DynaBERT's
+pruner.variant: labels DynaBERT-w, DynaBERT-d) is not repeated in the name.
 """
 from dataclasses import dataclass, field
 
@@ -123,7 +125,7 @@ def assign_variants(prune_jobs):
     (those it has: a job without the key shows none)."""
     prune_jobs = prune_jobs.copy()
     prune_jobs["variant"] = ""
-    for _, group in prune_jobs.groupby(["model", "task", "pruner"], sort=False):
+    for _, group in prune_jobs.groupby(["model", "task", "pruner", "label"], sort=False):
         keys = _variant_keys(group)
         for i in group.index:
             name = prune_jobs.at[i, "label"] or prune_jobs.at[i, "pruner"]

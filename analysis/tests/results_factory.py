@@ -1,6 +1,7 @@
 """Writes small results files to docs/results-schema.md (version 1, or another version) with
 chosen jobs, as kprune-sweep would, so that the analysis is tested without running a sweep."""
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 import h5py
@@ -36,6 +37,10 @@ class Job:
     error: str = ""
     label: str = ""
     latency: list = None  # rows of (batch, seq_len, mean ms, std ms)
+    times: dict = field(default_factory=dict)  # further time.<name> attributes
+    curve: dict = None  # retraining methods: column -> values (see make_curve)
+    censored: str = None  # retraining methods: "true" when max_wall_s stopped the training
+    details: dict = None  # retraining methods: written as JSON
 
     def params(self):
         params = {"kind": self.kind, "model": self.model, "task": self.task, "seed": str(self.seed),
@@ -77,6 +82,17 @@ def _write_run(runs, job):
             group.attrs[f"teacher_metric.{name}"] = float(value)
     group.attrs["time.total"] = job.wall_time_s
     group.attrs["time.prune"] = job.prune_time_s
+    for name, seconds in job.times.items():
+        group.attrs[f"time.{name}"] = float(seconds)
+    if job.censored is not None:
+        group.attrs["censored"] = job.censored
+    if job.details is not None:
+        group.attrs["details"] = json.dumps(job.details)
+    if job.curve is not None:
+        if "curve" in group:
+            del group["curve"]
+        for name, values in job.curve.items():
+            group.create_dataset(f"curve/{name}", data=np.asarray(values))
     for key in ("status", "error", "host", "kind", "code_version", "device", "label"):
         group.attrs[key] = getattr(job, key)
     group.attrs["rank"] = np.int64(0)
@@ -85,6 +101,37 @@ def _write_run(runs, job):
         if "latency" in group:
             del group["latency"]
         group.create_dataset("latency", data=np.asarray(job.latency, dtype=np.float64))
+
+
+def make_curve(t, metric, flops_reduction, importance_s=0.0):
+    """Every curve/<column> of a learning curve as kprune-sweep writes it: checkpoints at
+    steps 0, 10, 20, ... in stage 1, `t` the cumulative pruning time (importance + training),
+    dev evaluations 0.5 s each."""
+    count = len(t)
+    return {"t": np.asarray(t, dtype=np.float64),
+            "metric": np.asarray(metric, dtype=np.float64),
+            "flops_reduction": np.broadcast_to(np.asarray(flops_reduction, dtype=np.float64),
+                                               (count,)).copy(),
+            "step": np.arange(count, dtype=np.int64) * 10,
+            "stage": np.ones(count, dtype=np.int64),
+            "t_importance": np.full(count, importance_s),
+            "t_train": np.asarray(t, dtype=np.float64) - importance_s,
+            "t_eval": 0.5 * np.arange(1, count + 1, dtype=np.float64),
+            "t_io": np.zeros(count)}
+
+
+def retraining_job(curve, method="DynaBERT-w", **fields):
+    """A finished retraining prune job (DynaBERT-w/-d or EBERT) with its learning curve; the
+    job's pruning time is the curve's last t plus 0.5 s of selection unless given."""
+    pruner, extra = {"DynaBERT-w": ("dynabert", {"pruner.variant": "w"}),
+                     "DynaBERT-d": ("dynabert", {"pruner.variant": "d"}),
+                     "EBERT": ("ebert", {})}[method]
+    fields.setdefault("prune_time_s", float(curve["t"][-1]) + 0.5 if len(curve["t"]) else 0.5)
+    fields.setdefault("censored", "false")
+    last = {name: float(values[-1]) if len(values) else 0.0 for name, values in curve.items()}
+    return Job(pruner=pruner, label=method, extra={**extra, **fields.pop("extra", {})},
+               curve=curve, times={"importance": last["t_importance"], "train": last["t_train"],
+                                   "eval": last["t_eval"], "io": last["t_io"]}, **fields)
 
 
 def write_results(path, jobs, schema_version=1):

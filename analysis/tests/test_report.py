@@ -1,11 +1,13 @@
 """The command end to end: every table and figure path, exit codes and one-line errors."""
+import csv
 import os
 import subprocess
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
-from results_factory import Job, write_foreign_hdf5, write_not_hdf5, write_results
+from results_factory import (Job, make_curve, retraining_job, write_foreign_hdf5, write_not_hdf5,
+                             write_results)
 
 from kprune_report.cli import main
 
@@ -151,3 +153,80 @@ def test_file_without_jobs_is_reported(tmp_path, capsys):
     code, err = run_main(capsys, write_results(tmp_path / "r.h5", []), "--out", tmp_path / "o")
     assert code == 1 and "(0 jobs in the file, 0 failed)" in err[0]
     assert "| all | 0 | 0 | 0 |" in (tmp_path / "o" / "summary.md").read_text()
+
+
+def retraining_sweep():
+    """kprune and kwon at 50% and 75% on two tasks, the three retraining methods with
+    learning curves (EBERT's first checkpoints below the FLOPs target), DynaBERT's shared
+    training job, and DynaBERT-w at 25% where kprune was not run."""
+    times = [0.0, 30.0, 60.0, 120.0, 240.0]
+    jobs = [Job(task=task, pruner=pruner, flops_reduction=reduction, seed=seed,
+                metrics={"accuracy": 80.0 - 10 * reduction + seed - (pruner == "kwon")},
+                prune_time_s={"kprune": 20.0, "kwon": 5.0}[pruner])
+            for task in ("mrpc", "sst2") for pruner in ("kprune", "kwon")
+            for reduction in (0.5, 0.75) for seed in (0, 1)]
+    for task in ("mrpc", "sst2"):
+        for reduction in (0.25, 0.5, 0.75):
+            for method in ("DynaBERT-w", "DynaBERT-d", "EBERT"):
+                if reduction == 0.25 and method != "DynaBERT-w":
+                    continue
+                flops = ([0.1, 0.3, reduction, reduction, reduction] if method == "EBERT"
+                         else reduction)
+                curve = make_curve(times, [50, 70, 74, 77, 79 - 10 * reduction], flops)
+                jobs.append(retraining_job(curve, method=method, task=task,
+                                           flops_reduction=reduction,
+                                           metrics={"accuracy": 79.0 - 10 * reduction}))
+    jobs.append(Job(kind="retrain", extra={"method": "dynabert"}, wall_time_s=250.0))
+    return jobs
+
+
+def test_retraining_methods_get_the_efficiency_table_and_figures(tmp_path):
+    results = write_results(tmp_path / "r.h5", retraining_sweep())
+    out = tmp_path / "out"
+    assert main([str(results), "--out", str(out)]) == 0
+    for stem in ("accuracy_vs_flops_mini-bert", "metric_vs_time_mini-bert",
+                 "efficiency_mini-bert"):
+        assert_valid_figure(out / stem)
+    lines = (out / "efficiency.md").read_text().splitlines()
+    # kprune at 75%: seeds 72.5, 73.5 -> acc_K 73, t_K 20 s. The curves reach 74 at t=60
+    # (EBERT's 70 at t=30 is at 30% FLOPs reduction), so R_reach = 3 at 75%; at 50% kprune's
+    # 75.5 is first reached at t=120 (77): R 6. R_full = (240 + 0.5) / 20 = 12.0.
+    assert "| DynaBERT-d | 0 | – | 6.00× (1/1) | 3.00× (1/1) |" in lines
+    assert "| EBERT | 0 | – | 6.00× (1/1) | 3.00× (1/1) |" in lines
+    assert "| DynaBERT-w | 0 | no kprune run | 6.00× (1/1) | 3.00× (1/1) |" in lines
+    assert "| DynaBERT-w | n/a · 76.50 | 12.0× · 74.00 | 12.0× · 71.50 |" in lines
+    assert lines[-1].startswith("Up to 6.00×: DynaBERT-d at 50% on mrpc (mini-bert) "
+                                "(kprune 20.0 s, DynaBERT-d reached 75.50 after 120 s)")
+    with open(out / "efficiency.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 14 and {"R_reach", "R_reach_eps0.5", "R_full", "censored",
+                                "job_censored", "best_metric", "t_K_s"} <= set(rows[0])
+    accuracy = (out / "accuracy.md").read_text()
+    assert "| DynaBERT-w | **76.50** | 74.00 | 71.50 |" in accuracy  # alone at 25%
+    assert "| retrain | 1 | 0 | 1 |" in (out / "summary.md").read_text()
+
+
+def test_efficiency_options_and_their_errors(tmp_path, capsys):
+    results = write_results(tmp_path / "r.h5", retraining_sweep())
+    out = tmp_path / "out"
+    assert main([str(results), "--out", str(out), "--no-figures", "--reference", "kwon",
+                 "--epsilon", "1"]) == 0
+    lines = (out / "efficiency.md").read_text().splitlines()
+    # kwon at 75%: 71.5, 72.5 -> 72, reached at t=60 (74); 5 s -> R 12; ε = 1 needs 71.
+    assert lines[0] == "# Time to reach kwon's accuracy"
+    assert "| DynaBERT-d | 1 | – | 12.0× (1/1) | 12.0× (1/1) |" in lines
+    assert not list(out.glob("*.png"))
+    code, err = run_main(capsys, results, "--out", out, "--reference", "EBERT")
+    assert code == 2 and "--reference EBERT: not a retraining-free row of the results (rows: " \
+                         "kprune, kwon)" in err[0]
+    code, err = run_main(capsys, results, "--out", out, "--epsilon", "-1")
+    assert code == 2 and "--epsilon -1: expected a tolerance in points >= 0" in err[0]
+
+
+def test_no_efficiency_outputs_without_the_reference_or_retraining_jobs(tmp_path, report):
+    results = write_results(tmp_path / "r.h5", [job for job in retraining_sweep()
+                                                if job.pruner != "kprune"])
+    assert main([str(results), "--out", str(tmp_path / "out"), "--format", "svg"]) == 0
+    assert not list((tmp_path / "out").glob("efficiency*"))
+    assert (tmp_path / "out" / "metric_vs_time_mini-bert.svg").exists()
+    assert not list(report.glob("efficiency*"))

@@ -1,7 +1,8 @@
 import h5py
 import numpy as np
 import pytest
-from results_factory import Job, write_foreign_hdf5, write_not_hdf5, write_results
+from results_factory import (Job, make_curve, retraining_job, write_foreign_hdf5, write_not_hdf5,
+                             write_results)
 
 from kprune_report.errors import ReportError
 from kprune_report.results import load_results, parse_params
@@ -104,4 +105,50 @@ def test_non_integer_schema_version_is_named(tmp_path):
     with h5py.File(path, "w") as handle:
         handle.attrs["schema_version"] = "one"
     with pytest.raises(ReportError, match="schema_version.*expected an integer"):
+        load_results(path)
+
+
+def test_reads_learning_curve_censored_flag_and_details(tmp_path):
+    curve = make_curve([0.5, 4.0, 9.0], [60.0, 75.0, 78.5], [0.5, 0.52, 0.5], importance_s=0.5)
+    job = retraining_job(curve, censored="true", details={"subnetwork": "w=0.5 d=1",
+                                                          "flops_reduction": 0.52})
+    row = load_results(write_results(tmp_path / "r.h5", [job])).jobs.iloc[0]
+    assert row["curve"]["t"].tolist() == [0.5, 4.0, 9.0]
+    assert row["curve"]["metric"].tolist() == [60.0, 75.0, 78.5]
+    assert row["curve"]["flops_reduction"].tolist() == [0.5, 0.52, 0.5]
+    assert row["curve"]["step"].tolist() == [0, 10, 20]
+    assert row["curve"]["t_train"].tolist() == [0.0, 3.5, 8.5]
+    assert row["censored"]
+    assert row["details"] == {"subnetwork": "w=0.5 d=1", "flops_reduction": 0.52}
+    assert row["label"] == "DynaBERT-w" and row["times"]["train"] == 8.5
+
+
+def test_file_without_curves_still_loads(tmp_path):
+    row = load_results(write_results(tmp_path / "r.h5", [Job()])).jobs.iloc[0]
+    assert row["curve"] is None and not row["censored"] and row["details"] == {}
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda curve: curve.update(metric=[60.0, 70.0]),
+     r"curve: columns of unequal length \(.*metric 2.*t 3"),
+    (lambda curve: curve.pop("metric"), r"curve lacks metric \(a curve needs t, metric, "),
+    (lambda curve: curve.pop("t"), r"curve lacks t "),
+])
+def test_malformed_curve_is_named(tmp_path, change, words):
+    curve = make_curve([1.0, 2.0, 3.0], [50.0, 60.0, 70.0], 0.5)
+    change(curve)
+    job = retraining_job(make_curve([1.0], [1.0], 0.5))
+    job.curve = curve
+    path = write_results(tmp_path / "r.h5", [job])
+    with pytest.raises(ReportError, match=rf"r\.h5: /runs/{job.job_id()}/{words}"):
+        load_results(path)
+
+
+def test_details_that_are_not_json_are_named(tmp_path):
+    job = retraining_job(make_curve([1.0], [1.0], 0.5))
+    path = write_results(tmp_path / "r.h5", [job])
+    with h5py.File(path, "a") as handle:
+        handle[f"runs/{job.job_id()}"].attrs["details"] = "{width: 0.5"
+    with pytest.raises(ReportError, match=rf"/runs/{job.job_id()}: attribute 'details' is not "
+                                          r"JSON"):
         load_results(path)

@@ -1,5 +1,5 @@
 import pytest
-from results_factory import Job, write_results
+from results_factory import Job, make_curve, retraining_job, write_results
 
 from kprune_report.errors import ReportError
 from kprune_report.results import load_results
@@ -95,3 +95,15 @@ def test_failed_jobs_and_jobs_without_metric_are_not_reported(tmp_path):
             Job(seed=2, metrics={}), Job(kind="finetune")]
     jobs = choose_metric(load_results(write_results(tmp_path / "r.h5", grid)).jobs, {})
     assert list(done_prune_jobs(jobs)["seed"]) == [0]
+
+
+def test_a_parameter_the_label_tells_apart_is_not_repeated(tmp_path):
+    # DynaBERT-w and -d are one pruner (dynabert) whose pruner.variant differs at the same
+    # reduction and seed: the labels already separate them; lr still splits DynaBERT-w.
+    curve = make_curve([1.0], [70.0], 0.5)
+    grid = [retraining_job(curve, method=method) for method in ("DynaBERT-w", "DynaBERT-d")]
+    grid.append(retraining_job(curve, method="DynaBERT-w", extra={"pruner.lr": "1e-4"}))
+    grid.append(Job(kind="retrain", extra={"method": "dynabert"}))
+    jobs = choose_metric(load_results(write_results(tmp_path / "r.h5", grid)).jobs, {})
+    assert sorted(done_prune_jobs(jobs)["variant"]) == ["DynaBERT-d", "DynaBERT-w",
+                                                        "DynaBERT-w (lr=1e-4)"]
