@@ -243,6 +243,19 @@ TEST(EbertTraining, TrainsRecordsACurveAndResumes) {
     EXPECT_DOUBLE_EQ(resumed.curve[i].metric, whole.curve[i].metric);
   }
 
+  // Calibrated: one logit offset brings the average reduction to the target, and the curve
+  // ends with that result.
+  EbertOptions calibrated = short_ebert();
+  calibrated.calibrate = true;
+  const EbertTraining fitted = train_ebert(*teacher, data->data, calibrated, 0.7,
+                                           testing::temp_dir("ebert-calibrated"), log);
+  EXPECT_NEAR(fitted.final.flops_reduction(), 0.7, 0.06);
+  EXPECT_NE(fitted.model->logit_offset(), 0.0);
+  EXPECT_EQ(fitted.curve.size(), whole.curve.size() + 1);
+  EXPECT_DOUBLE_EQ(fitted.curve.back().flops_reduction, fitted.final.flops_reduction());
+  EXPECT_DOUBLE_EQ(fitted.curve.back().pruning_seconds(), fitted.pruning_seconds);
+  EXPECT_GT(fitted.pruning_seconds, fitted.train_seconds);
+
   // The registered method reports the trained model's dev result and keep rates.
   const RetrainMethod* method = find_retrain_method("ebert");
   ASSERT_NE(method, nullptr);

@@ -142,7 +142,9 @@ def efficiency_figures(prune_jobs, efficiency, teachers, reference, out_dir, for
         reductions = sorted(by_model["flops_reduction"].unique())
         everything = timed[timed["model"] == model]
         colour = colours(set(everything["variant"]))
-        fig, axes = panel_grid(len(tasks) * len(reductions), columns=len(reductions))
+        # One task wraps its reductions into rows of three; several tasks keep a row each.
+        columns = len(reductions) if len(tasks) > 1 else min(3, len(reductions))
+        fig, axes = panel_grid(len(tasks) * len(reductions), columns=columns)
         for ax, (task, reduction) in zip(axes, [(t, r) for t in tasks for r in reductions]):
             here = everything[(everything["task"] == task)
                               & (everything["flops_reduction"] == reduction)]

@@ -5,8 +5,16 @@ import pandas as pd
 
 # Two means closer than this are a tie: both are marked best.
 BEST_TOLERANCE = 1e-9
+# A result whose achieved FLOPs reduction (a retraining method's `details`) is below its target by
+# more than this missed the target: it is marked and never the best of its column.
+TARGET_SLACK = 0.01
 ACCURACY_COLUMNS = ["model", "task", "pruner", "flops_reduction", "metric_name", "mean", "std",
-                    "n", "teacher", "best"]
+                    "n", "teacher", "best", "achieved", "target_missed"]
+
+
+def _achieved(details):
+    value = details.get("flops_reduction") if isinstance(details, dict) else None
+    return float(value) if isinstance(value, (int, float)) else np.nan
 
 
 def teacher_metrics(jobs, prune_jobs):
@@ -37,8 +45,13 @@ def aggregate(jobs, prune_jobs):
     teachers = teacher_metrics(jobs, prune_jobs)
     table["teacher"] = [teachers.get((model, task), np.nan)
                         for model, task in zip(table["model"], table["task"])]
-    column_best = table.groupby(["model", "task", "flops_reduction"])["mean"].transform("max")
-    table["best"] = table["mean"] >= column_best - BEST_TOLERANCE
+    achieved = prune_jobs.assign(achieved=prune_jobs["details"].map(_achieved))
+    table["achieved"] = achieved.groupby(keys, sort=True)["achieved"].mean().to_numpy()
+    table["target_missed"] = table["achieved"] < table["flops_reduction"] - TARGET_SLACK
+    eligible = table["mean"].where(~table["target_missed"])
+    column_best = eligible.groupby([table["model"], table["task"],
+                                    table["flops_reduction"]]).transform("max")
+    table["best"] = eligible >= column_best - BEST_TOLERANCE
     table = table.rename(columns={"variant": "pruner"})
     return table[ACCURACY_COLUMNS]
 
@@ -55,6 +68,8 @@ def format_cell(row, bold):
     text = f"{row['mean']:.2f}"
     if row["n"] > 1:
         text += f" ± {row['std']:.2f}"
+    if row.get("target_missed", False):
+        return f"{text} ‡{row['achieved'] * 100:.0f}%"
     return bold(text) if row["best"] else text
 
 
@@ -76,6 +91,13 @@ def _teacher_text(teacher):
 
 
 _UNDEFINED_NOTE = "; n/a: the metric is undefined on every seed (constant predictions)"
+_MISSED_NOTE = ("; ‡N%: the method removed only N % of the FLOPs, less than the column's target "
+                "(EBERT's gates are a soft target)")
+
+
+def _any_missed(cells):
+    return any(row.get("target_missed", False) for by_reduction in cells.values()
+               for row in by_reduction.values())
 
 
 def _any_undefined(cells):
@@ -88,7 +110,8 @@ def to_markdown(accuracy):
     for model, task, metric_name, teacher, reductions, cells in _tables(accuracy):
         lines += [f"### {model} · {task} ({metric_name})", "",
                   f"{_teacher_text(teacher)}. Mean ± std over seeds; best per FLOPs reduction "
-                  f"in **bold**; – not run{_UNDEFINED_NOTE if _any_undefined(cells) else ''}.",
+                  f"in **bold**; – not run{_UNDEFINED_NOTE if _any_undefined(cells) else ''}"
+                  f"{_MISSED_NOTE if _any_missed(cells) else ''}.",
                   ""]
         lines.append("| Pruner | " + " | ".join(format_percent(r) for r in reductions) + " |")
         lines.append("|---|" + "---:|" * len(reductions))

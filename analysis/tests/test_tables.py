@@ -3,7 +3,7 @@ import math
 import statistics
 
 import pytest
-from results_factory import Job, write_results
+from results_factory import Job, make_curve, retraining_job, write_results
 
 from kprune_report.results import load_results
 from kprune_report.selection import choose_metric, done_prune_jobs
@@ -131,3 +131,26 @@ def test_an_undefined_metric_is_a_row_marked_not_applicable(tmp_path):
     assert "| kprune | **21.00 ± 1.00** |" in markdown
     assert "n/a: the metric is undefined on every seed" in markdown
     assert "n/a" not in to_markdown(table[table["pruner"] == "kprune"])
+
+
+def test_a_missed_flops_target_is_marked_and_never_best(tmp_path):
+    # EBERT's gates are a soft target: at 40 % it removed 27 %; its higher metric must neither
+    # look like a 40 % result nor win the column.
+    curve = make_curve([1.0, 2.0], [90.0, 91.0], [0.2, 0.27])
+    jobs = [Job(pruner="kprune", flops_reduction=0.4, metrics={"accuracy": 85.0}),
+            retraining_job(curve, method="EBERT", flops_reduction=0.4,
+                           metrics={"accuracy": 91.0}, details={"flops_reduction": 0.27}),
+            retraining_job(make_curve([1.0], [88.0], [0.5]), method="DynaBERT-w",
+                           flops_reduction=0.4, metrics={"accuracy": 88.0},
+                           details={"flops_reduction": 0.5})]
+    loaded = choose_metric(load_results(write_results(tmp_path / "r.h5", jobs)).jobs, {})
+    table = aggregate(loaded, done_prune_jobs(loaded))
+    ebert = cell(table, "EBERT", 0.4)
+    assert ebert["target_missed"] and not ebert["best"]
+    assert ebert["achieved"] == pytest.approx(0.27)
+    assert cell(table, "DynaBERT-w", 0.4)["best"]
+    assert not cell(table, "kprune", 0.4)["target_missed"]  # no details: nothing to compare
+    markdown = to_markdown(table)
+    assert "| EBERT | 91.00 ‡27% |" in markdown
+    assert "| DynaBERT-w | **88.00** |" in markdown
+    assert "‡N%: the method removed only N % of the FLOPs" in markdown

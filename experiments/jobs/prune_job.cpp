@@ -108,36 +108,23 @@ sweep::JobResult run_retraining(const sweep::JobSpec& spec, sweep::WorkerContext
                                 const RetrainMethod& method) {
   const Params& p = spec.params;
   const TaskSpec& task = find_task(required_param(p, "task", "prune"));
-  const std::string checkpoint = required_param(p, "checkpoint", "prune");
   required_param(p, "flops_reduction", "prune");
   const double ratio = p.get_double("flops_reduction", 0);
-  const Params params = method_params(method, p);
-  configure_threads(context.threads, parse_precision(params.get_string("precision", "fp32")));
-  const torch::Device device = parse_device(context.device);
-
+  const std::string dir = method.train_shared
+                              ? retrain_job_dir(method, p, context)
+                              : (std::filesystem::path(context.artifacts_dir) / spec.id).string();
+  const RetrainJobStart start = start_retrain_job(method, spec, task, dir, context);
+  const RetrainInput& input = start.input;
+  const TeacherData& teacher = *start.teacher;
   sweep::JobResult result;
-  Stopwatch teacher_clock;
-  bool teacher_loaded = false;
-  const auto teacher = cached_teacher_data(spec, context, checkpoint, task, device, teacher_loaded);
-  result.attrs["teacher_loaded"] = teacher_loaded ? "true" : "false";
-  result.times["teacher"] = teacher_clock.seconds();
-  RetrainInput input;
-  input.teacher = teacher->model.get();
-  input.data = make_retrain_data(task, teacher->train, teacher->dev, teacher->seq_len,
-                                 teacher->model->config().pad_token_id,
-                                 params.get_int("max_train_examples", 0));
-  input.params = params;
-  input.seed = static_cast<uint64_t>(p.get_int("seed", 0));
-  input.dir = method.train_shared
-                  ? retrain_job_dir(method, p, context)
-                  : (std::filesystem::path(context.artifacts_dir) / spec.id).string();
-  input.log = &context.log_stream();
+  result.attrs["teacher_loaded"] = start.teacher_loaded ? "true" : "false";
+  result.times["teacher"] = start.teacher_seconds;
   const RetrainOutcome outcome = method.prune(input, ratio);
 
   result.metrics = outcome.metrics;
   result.metrics["flops_before"] = outcome.flops_before;
   result.metrics["flops_after"] = outcome.flops_after;
-  result.teacher_metrics = teacher->eval.metrics;
+  result.teacher_metrics = teacher.eval.metrics;
   result.times["prune"] = outcome.pruning_seconds;
   result.times["importance"] = outcome.importance_seconds;
   result.times["train"] = outcome.train_seconds;
@@ -145,8 +132,8 @@ sweep::JobResult run_retraining(const sweep::JobSpec& spec, sweep::WorkerContext
   result.times["io"] = outcome.io_seconds;
   result.attrs["metric_name"] = task.main_metric;
   result.attrs["label"] = outcome.label;
-  result.attrs["checkpoint_sha256"] = teacher->sha256;
-  result.attrs["flops_seq_len"] = fmt::format("{}", teacher->seq_len);
+  result.attrs["checkpoint_sha256"] = teacher.sha256;
+  result.attrs["flops_seq_len"] = fmt::format("{}", teacher.seq_len);
   result.attrs["censored"] = outcome.stopped_early ? "true" : "false";
   result.attrs["training_dir"] = input.dir;
   result.attrs["details"] = outcome.details.dump();
@@ -155,7 +142,7 @@ sweep::JobResult run_retraining(const sweep::JobSpec& spec, sweep::WorkerContext
   context.log_stream() << fmt::format(
       "{} {:.0f}%: {} {:.2f} (teacher {:.2f}), GFLOPs {:.4f} -> {:.4f}, pruning time {:.1f} s{}\n",
       outcome.label, 100 * ratio, task.main_metric, outcome.metrics.at(task.main_metric),
-      teacher->eval.metrics.at(task.main_metric), outcome.flops_before, outcome.flops_after,
+      teacher.eval.metrics.at(task.main_metric), outcome.flops_before, outcome.flops_after,
       outcome.pruning_seconds, outcome.stopped_early ? " (stopped at max_wall_s)" : "");
   return result;
 }

@@ -23,30 +23,19 @@ sweep::JobResult run_retrain(const sweep::JobSpec& spec, sweep::WorkerContext& c
     fail("retrain: '{}' is not a retraining method with a shared training", name);
   }
   const TaskSpec& task = find_task(required_param(p, "task", "retrain"));
-  const std::string checkpoint = required_param(p, "checkpoint", "retrain");
-  const Params params = method_params(*method, p);
-  configure_threads(context.threads, parse_precision(params.get_string("precision", "fp32")));
-  const torch::Device device = parse_device(context.device);
-
+  const RetrainJobStart start =
+      start_retrain_job(*method, spec, task,
+                        (std::filesystem::path(context.artifacts_dir) / spec.id).string(), context);
+  const RetrainInput& input = start.input;
+  const TeacherData& teacher = *start.teacher;
   sweep::JobResult result;
-  bool loaded = false;
-  const auto teacher = cached_teacher_data(spec, context, checkpoint, task, device, loaded);
-  RetrainInput input;
-  input.teacher = teacher->model.get();
-  input.data = make_retrain_data(task, teacher->train, teacher->dev, teacher->seq_len,
-                                 teacher->model->config().pad_token_id,
-                                 params.get_int("max_train_examples", 0));
-  input.params = params;
-  input.seed = static_cast<uint64_t>(p.get_int("seed", 0));
-  input.dir = (std::filesystem::path(context.artifacts_dir) / spec.id).string();
-  input.log = &context.log_stream();
   Stopwatch clock;
   method->train_shared(input);
   result.times["train"] = clock.seconds();
   result.attrs["checkpoint"] = input.dir;
-  result.attrs["checkpoint_sha256"] = teacher->sha256;
+  result.attrs["checkpoint_sha256"] = teacher.sha256;
   result.attrs["metric_name"] = task.main_metric;
-  result.teacher_metrics = teacher->eval.metrics;
+  result.teacher_metrics = teacher.eval.metrics;
   return result;
 }
 
@@ -58,6 +47,31 @@ Params method_params(const RetrainMethod& method, const Params& job_params) {
     if (key.rfind(kPrefix, 0) == 0) given.set(key.substr(kPrefix.size()), value);
   }
   return retrain_params(method, given);
+}
+
+RetrainJobStart start_retrain_job(const RetrainMethod& method, const sweep::JobSpec& spec,
+                                  const TaskSpec& task, const std::string& dir,
+                                  sweep::WorkerContext& context) {
+  const Params& p = spec.params;
+  const Params params = method_params(method, p);
+  configure_threads(context.threads, parse_precision(params.get_string("precision", "fp32")));
+  const torch::Device device = parse_device(context.device);
+  RetrainJobStart start;
+  Stopwatch clock;
+  start.teacher = cached_teacher_data(spec, context, required_param(p, "checkpoint", spec.kind),
+                                      task, device, start.teacher_loaded);
+  start.teacher_seconds = clock.seconds();
+  const TeacherData& teacher = *start.teacher;
+  RetrainInput& input = start.input;
+  input.teacher = teacher.model.get();
+  input.data = make_retrain_data(task, teacher.train, teacher.dev, teacher.seq_len,
+                                 teacher.model->config().pad_token_id,
+                                 params.get_int("max_train_examples", 0));
+  input.params = params;
+  input.seed = static_cast<uint64_t>(p.get_int("seed", 0));
+  input.dir = dir;
+  input.log = &context.log_stream();
+  return start;
 }
 
 Params retrain_job_params(const RetrainMethod& method, const Params& prune_params) {

@@ -45,15 +45,6 @@ std::vector<Multiplier> parse_multipliers(const std::string& text, const std::st
   return out;
 }
 
-std::string choice(const Params& p, const std::string& key, const std::string& fallback,
-                   const std::vector<std::string>& accepted) {
-  const std::string value = p.get_string(key, fallback);
-  if (std::find(accepted.begin(), accepted.end(), value) == accepted.end()) {
-    fail("dynabert {}='{}': expected {}", key, value, fmt::join(accepted, " or "));
-  }
-  return value;
-}
-
 struct Pair {
   Multiplier width, depth;
   Subnetwork subnetwork;
@@ -474,12 +465,12 @@ DynabertOptions dynabert_options(const Params& p, uint64_t seed) {
   o.lambda2_stage1 = p.get_double("lambda2_stage1", o.lambda2_stage1);
   o.lambda1_stage2 = p.get_double("lambda1_stage2", o.lambda1_stage2);
   o.lambda2_stage2 = p.get_double("lambda2_stage2", o.lambda2_stage2);
-  o.stage1_distill = choice(p, "stage1_distill", "always", {"always", "ref"}) == "always";
-  o.teacher_matched = choice(p, "teacher_width", "full", {"full", "matched"}) == "matched";
-  o.importance_on_dev = choice(p, "importance_data", "dev", {"dev", "train_sample"}) == "dev";
+  o.stage1_distill = p.get_choice("stage1_distill", "always", {"always", "ref"}) == "always";
+  o.teacher_matched = p.get_choice("teacher_width", "full", {"full", "matched"}) == "matched";
+  o.importance_on_dev = p.get_choice("importance_data", "dev", {"dev", "train_sample"}) == "dev";
   o.importance_gradient = parse_importance_gradient(p.get_string("importance_grad", "cumulative"));
   o.importance_batch = p.get_int("importance_batch", o.importance_batch);
-  o.regression_logits = choice(p, "regression_logits", "none", {"none", "mse"}) == "mse"
+  o.regression_logits = p.get_choice("regression_logits", "none", {"none", "mse"}) == "mse"
                             ? RegressionLogitLoss::mse
                             : RegressionLogitLoss::none;
   o.select_on_dev = p.get_bool("select_on_dev", o.select_on_dev);

@@ -21,15 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string choice(const Params& p, const std::string& key, const std::string& fallback,
-                   const std::vector<std::string>& accepted) {
-  const std::string value = p.get_string(key, fallback);
-  if (std::find(accepted.begin(), accepted.end(), value) == accepted.end()) {
-    fail("ebert {}='{}': expected {}", key, value, fmt::join(accepted, " or "));
-  }
-  return value;
-}
-
 // Sums of the eval gates over examples, per layer and unit.
 struct GateTotals {
   torch::Tensor heads, neurons;  // [L, H], [L, F] float64
@@ -71,8 +62,8 @@ EbertOptions ebert_options(const Params& p, uint64_t seed) {
   o.predictor_hidden = p.get_int("predictor_hidden", o.predictor_hidden);
   o.bn_eps = p.get_double("bn_eps", o.bn_eps);
   o.layer0_masked_mean =
-      choice(p, "layer0_pool", "masked_mean", {"masked_mean", "mean_all"}) == "masked_mean";
-  o.reference_flops_terms = choice(p, "flops_terms", "clean", {"clean", "ref"}) == "ref";
+      p.get_choice("layer0_pool", "masked_mean", {"masked_mean", "mean_all"}) == "masked_mean";
+  o.reference_flops_terms = p.get_choice("flops_terms", "clean", {"clean", "ref"}) == "ref";
   o.calibrate = p.get_bool("calibrate", o.calibrate);
   o.evals_per_epoch = p.get_int("evals_per_epoch", o.evals_per_epoch);
   o.max_wall_s = p.get_double("max_wall_s", o.max_wall_s);
@@ -394,7 +385,17 @@ EbertTraining train_ebert(const EncoderModel& teacher, const RetrainData& data,
                        out.calibration_seconds);
   }
   out.pruning_seconds = out.train_seconds + out.calibration_seconds;
+  Stopwatch eval_clock;
   out.final = evaluate_ebert(*model, data, options.predictor_hidden);
+  if (options.calibrate) {
+    // The calibrated model is the result: the curve ends with it, at its pruning time.
+    CurvePoint point = out.curve.back();
+    point.train_seconds = out.pruning_seconds;
+    point.eval_seconds += eval_clock.seconds();
+    point.metric = out.final.metrics.at(data.task->main_metric);
+    point.flops_reduction = out.final.flops_reduction();
+    out.curve.push_back(point);
+  }
   out.model = model;
   fs::remove(loop.state_path);
   return out;

@@ -29,7 +29,9 @@ struct EbertOptions {
   double bn_eps = 1e-12;
   bool layer0_masked_mean = true;      // CLEAN; REF quirk E1 averages padded positions too
   bool reference_flops_terms = false;  // REF: the penalty's predictor cost counts 12 heads
-  bool calibrate = false;  // ADAPT: after training, one logit offset meets the target on average
+  // ADAPT: after training, one logit offset meets the target on average (a training sample);
+  // the curve then ends with the calibrated model at the training time plus calibration's.
+  bool calibrate = false;
   int64_t evals_per_epoch = 8;
   double max_wall_s = 0;  // > 0: stop when the pruning time reaches it (censored)
   int64_t save_every = 200;

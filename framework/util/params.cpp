@@ -62,6 +62,15 @@ bool Params::get_bool(const std::string& key, bool fallback) const {
   fail("parameter {}={}: expected true or false", key, text);
 }
 
+std::string Params::get_choice(const std::string& key, const std::string& fallback,
+                               const std::vector<std::string>& accepted) const {
+  const std::string value = get_string(key, fallback);
+  if (std::find(accepted.begin(), accepted.end(), value) == accepted.end()) {
+    fail("parameter {}={}: expected {}", key, value, fmt::join(accepted, " or "));
+  }
+  return value;
+}
+
 void Params::check_keys(const std::vector<std::string>& accepted, std::string_view owner) const {
   for (const auto& [key, value] : values_) {
     if (std::find(accepted.begin(), accepted.end(), key) == accepted.end()) {

@@ -15,7 +15,8 @@ class Params {
  public:
   Params() = default;
   // Parses "key=value" items; `origin` names where they came from for error messages.
-  static Params parse(const std::vector<std::string>& items, std::string_view origin = "parameters");
+  static Params parse(const std::vector<std::string>& items,
+                      std::string_view origin = "parameters");
 
   void set(const std::string& key, const std::string& value) { values_[key] = value; }
   bool has(const std::string& key) const { return values_.count(key) != 0; }
@@ -28,6 +29,9 @@ class Params {
   double get_double(const std::string& key, double fallback) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
+  // One of `accepted` (e.g. "ref" or "clean"); anything else throws naming the choices.
+  std::string get_choice(const std::string& key, const std::string& fallback,
+                         const std::vector<std::string>& accepted) const;
 
   // Throws kprune::Error if a key is not in `accepted`, naming the accepted keys.
   void check_keys(const std::vector<std::string>& accepted, std::string_view owner) const;
