@@ -551,10 +551,6 @@ DynabertChoice choose_subnetwork(const EncoderConfig& config, const DynabertOpti
   return {best->width, best->depth, best->subnetwork, best->flops_reduction};
 }
 
-}  // namespace kprune
-
-namespace kprune {
-
 RetrainMethod dynabert_method() {
   RetrainMethod method;
   method.name = "dynabert";
@@ -581,13 +577,8 @@ RetrainMethod dynabert_method() {
       {"importance_batch", "8", "batch size of the importance pass"},
       {"regression_logits", "none", "regression logit loss: none (REF, D2) or mse"},
       {"select_on_dev", "false", "true: each stage keeps its best dev checkpoint (REF, D5)"},
-      {"evals_per_epoch", "8", "learning-curve checkpoints per epoch and stage"},
-      {"max_wall_s", "0", "> 0: stop training at this pruning time (censored)"},
-      {"max_train_examples", "0", "> 0: train on the first N examples only"},
-      {"save_every", "200", "steps between saved states (resume)"},
-      {"stop_after", "0", "> 0: stop after this many steps in all; rerun to continue"},
-      {"precision", "fp32", "fp32, or bf16 mixed precision for the forward passes"},
   };
+  for (const PrunerParam& param : common_training_params()) method.params.push_back(param);
   method.per_target_params = {"variant"};
   method.train_shared = [](const RetrainInput& input) {
     train_dynabert(*input.teacher, input.data, dynabert_options(input.params, input.seed),

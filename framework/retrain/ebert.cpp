@@ -401,10 +401,6 @@ EbertTraining train_ebert(const EncoderModel& teacher, const RetrainData& data,
   return out;
 }
 
-}  // namespace kprune
-
-namespace kprune {
-
 RetrainMethod ebert_method() {
   RetrainMethod method;
   method.name = "ebert";
@@ -423,13 +419,8 @@ RetrainMethod ebert_method() {
       {"layer0_pool", "masked_mean", "layer-0 head predictor input: masked_mean or mean_all (E1)"},
       {"flops_terms", "clean", "penalty's predictor cost: clean (H heads) or ref (12 heads)"},
       {"calibrate", "false", "true: one logit offset meets the target on a training sample"},
-      {"evals_per_epoch", "8", "learning-curve checkpoints per epoch"},
-      {"max_wall_s", "0", "> 0: stop training at this pruning time (censored)"},
-      {"max_train_examples", "0", "> 0: train on the first N examples only"},
-      {"save_every", "200", "steps between saved states (resume)"},
-      {"stop_after", "0", "> 0: stop after this many steps in all; rerun to continue"},
-      {"precision", "fp32", "fp32, or bf16 mixed precision for the forward passes"},
   };
+  for (const PrunerParam& param : common_training_params()) method.params.push_back(param);
   method.prune = [](const RetrainInput& input, double target) {
     const EbertOptions options = ebert_options(input.params, input.seed);
     const EbertTraining training =
