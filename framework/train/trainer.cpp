@@ -151,9 +151,14 @@ TrainerResult run_training(const NamedModules& modules, const std::vector<Parame
   if (options.seeding == StepSeeding::once) torch::manual_seed(options.seed);
   for (const auto& entry : modules) entry.second->to(options.device);
   GroupedOptimizer optimizer = make_optimizer(groups);
+  // Clipping sums the gradient norms in the groups' own parameter order (the modules' order),
+  // not the optimizer's decayed/undecayed split: the sum's rounding decides the clip factor,
+  // and the teachers of the zoo were trained with this order.
   std::vector<torch::Tensor> trained;
-  for (const auto& param_group : optimizer.adamw->param_groups()) {
-    trained.insert(trained.end(), param_group.params().begin(), param_group.params().end());
+  for (const ParameterGroup& group : groups) {
+    for (const auto& item : group.parameters) {
+      if (item.value().requires_grad()) trained.push_back(item.value());
+    }
   }
 
   LoopState state;
