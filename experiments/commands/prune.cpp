@@ -112,7 +112,6 @@ void run_retraining(const PruneArgs& args, const RetrainMethod& method) {
   input.seed = args.seed;
   input.dir = args.work_dir.empty() ? args.out + "/training" : args.work_dir;
   input.log = &std::cerr;
-  if (method.train_shared) method.train_shared(input);
   const RetrainOutcome outcome = method.prune(input, args.flops_reduction);
 
   std::filesystem::create_directories(args.out);

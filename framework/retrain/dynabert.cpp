@@ -586,21 +586,24 @@ RetrainMethod dynabert_method() {
   };
   method.prune = [](const RetrainInput& input, double target) {
     const DynabertOptions options = dynabert_options(input.params, input.seed);
+    const DynabertVariant variant = parse_dynabert_variant(input.params.get_string("variant", "w"));
+    const EncoderConfig& config = input.teacher->config();
+    const double seq_len = input.data.flops_seq_len;
+    // A target no sub-network meets is an error before any training.
+    Stopwatch clock;
+    const DynabertChoice choice = choose_subnetwork(config, options, variant, target, seq_len);
+    const double choice_seconds = clock.seconds();
     const DynabertTraining training =
         train_dynabert(*input.teacher, input.data, options, input.dir, *input.log);
     if (!training.finished) {
       fail("DynaBERT in {} stopped after stop_after={} steps; rerun to continue the training",
            input.dir, options.stop_after);
     }
-    const DynabertVariant variant = parse_dynabert_variant(input.params.get_string("variant", "w"));
-    const EncoderConfig& config = input.teacher->config();
-    const double seq_len = input.data.flops_seq_len;
-    Stopwatch clock;
-    const DynabertChoice choice = choose_subnetwork(config, options, variant, target, seq_len);
+    clock.reset();
     RetrainOutcome out;
     out.model = load_checkpoint((fs::path(input.dir) / "model").string(), input.teacher->device())
                     ->extract(choice.subnetwork);
-    const double extract_seconds = clock.seconds();
+    const double extract_seconds = choice_seconds + clock.seconds();
     out.label = variant == DynabertVariant::width ? "DynaBERT-w" : "DynaBERT-d";
     out.metrics = evaluate_task(*out.model, *input.data.dev, input.teacher->device()).metrics;
     out.flops_before = full_model_flops(config, seq_len) / 1e9;

@@ -398,6 +398,8 @@ EbertTraining train_ebert(const EncoderModel& teacher, const RetrainData& data,
   }
   out.model = model;
   fs::remove(loop.state_path);
+  std::error_code ignored;
+  fs::remove(dir, ignored);  // only when empty: the folder held the state alone
   return out;
 }
 

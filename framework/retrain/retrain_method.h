@@ -55,8 +55,9 @@ struct RetrainMethod {
   // The training that every FLOPs target shares, into input.dir; null when each target trains
   // on its own.
   std::function<void(const RetrainInput&)> train_shared;
-  // The result for `target` (fraction of FLOPs removed): from train_shared's output in
-  // input.dir, or by training there itself.
+  // The result for `target` (fraction of FLOPs removed), training in input.dir first when that
+  // has not been done (train_shared's output is reused). A target the method cannot meet is an
+  // error before any training.
   std::function<RetrainOutcome(const RetrainInput&, double target)> prune;
 };
 
