@@ -62,7 +62,7 @@ else
   # tokens (10.2M tokens, 5 passes): about 42 min per encoder on one core in bf16 mixed
   # precision (66 min in fp32). Rows of 64 train more steps per token than rows of 128 (GLUE
   # sentences are short); positions >= 64 keep their random init. A second phase on rows of
-  # 128 (pretrain --init-checkpoint) made the MRPC and STS-B teachers worse (README).
+  # 128 (pretrain --init-checkpoint) made the MRPC and STS-B teachers worse (docs/zoo.md).
   if [[ -z "$precision" ]]; then
     precision=fp32
     grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo 2>/dev/null && precision=bf16
