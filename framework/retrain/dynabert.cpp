@@ -474,18 +474,14 @@ DynabertOptions dynabert_options(const Params& p, uint64_t seed) {
                             ? RegressionLogitLoss::mse
                             : RegressionLogitLoss::none;
   o.select_on_dev = p.get_bool("select_on_dev", o.select_on_dev);
-  o.evals_per_epoch = p.get_int("evals_per_epoch", o.evals_per_epoch);
-  o.max_wall_s = p.get_double("max_wall_s", o.max_wall_s);
-  o.save_every = p.get_int("save_every", o.save_every);
-  o.stop_after = p.get_int("stop_after", o.stop_after);
-  o.precision = parse_precision(p.get_string("precision", "fp32"));
-  o.seed = seed;
+  read_training_run_options(p, seed, "dynabert", o);
   if (!(o.epochs_stage1 > 0) || !(o.epochs_stage2 >= 0)) {
     fail("dynabert: epochs_stage1 must be positive and epochs_stage2 non-negative (got {} and {})",
          o.epochs_stage1, o.epochs_stage2);
   }
-  if (o.batch_size < 1 || o.importance_batch < 1 || o.evals_per_epoch < 1 || o.save_every < 1) {
-    fail("dynabert: batch_size, importance_batch, evals_per_epoch and save_every must be positive");
+  if (o.batch_size < 1 || o.importance_batch < 1) {
+    fail("dynabert: batch_size and importance_batch must be positive (got {} and {})", o.batch_size,
+         o.importance_batch);
   }
   return o;
 }

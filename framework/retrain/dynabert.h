@@ -9,17 +9,17 @@
 #include <vector>
 
 #include "framework/model/encoder.h"
-#include "framework/model/precision.h"
 #include "framework/model/subnetwork.h"
 #include "framework/retrain/distillation.h"
 #include "framework/retrain/importance.h"
 #include "framework/retrain/learning_curve.h"
 #include "framework/retrain/retrain_data.h"
+#include "framework/retrain/training_run.h"
 #include "framework/util/params.h"
 
 namespace kprune {
 
-struct DynabertOptions {
+struct DynabertOptions : TrainingRunOptions {
   std::vector<Multiplier> widths;  // trained widths, descending (each stage)
   std::vector<Multiplier> depths;  // trained depths of stage 2, descending
   double epochs_stage1 = 3, epochs_stage2 = 3;
@@ -33,13 +33,7 @@ struct DynabertOptions {
   ImportanceGradient importance_gradient = ImportanceGradient::cumulative;
   int64_t importance_batch = 8;
   RegressionLogitLoss regression_logits = RegressionLogitLoss::none;  // D2
-  bool select_on_dev = false;   // D5: each stage keeps the weights with the best dev sum
-  int64_t evals_per_epoch = 8;  // learning-curve checkpoints per epoch and stage
-  double max_wall_s = 0;        // > 0: stop when the pruning time reaches it (censored)
-  int64_t save_every = 200;     // steps between saved states
-  int64_t stop_after = 0;       // > 0: return after this many steps in all (a run in parts)
-  uint64_t seed = 42;
-  Precision precision = Precision::fp32;
+  bool select_on_dev = false;  // D5: each stage keeps the weights with the best dev sum
 };
 
 // Options from canonical parameters (every key of dynabert_params() but the per-target

@@ -65,17 +65,12 @@ EbertOptions ebert_options(const Params& p, uint64_t seed) {
       p.get_choice("layer0_pool", "masked_mean", {"masked_mean", "mean_all"}) == "masked_mean";
   o.reference_flops_terms = p.get_choice("flops_terms", "clean", {"clean", "ref"}) == "ref";
   o.calibrate = p.get_bool("calibrate", o.calibrate);
-  o.evals_per_epoch = p.get_int("evals_per_epoch", o.evals_per_epoch);
-  o.max_wall_s = p.get_double("max_wall_s", o.max_wall_s);
-  o.save_every = p.get_int("save_every", o.save_every);
-  o.stop_after = p.get_int("stop_after", o.stop_after);
-  o.precision = parse_precision(p.get_string("precision", "fp32"));
-  o.seed = seed;
-  if (!(o.epochs > 0) || !(o.tau > 0) || o.batch_size < 2 || o.predictor_hidden < 1 ||
-      o.evals_per_epoch < 1 || o.save_every < 1) {
+  read_training_run_options(p, seed, "ebert", o);
+  if (!(o.epochs > 0) || !(o.tau > 0) || o.batch_size < 2 || o.predictor_hidden < 1) {
     fail(
-        "ebert: epochs and tau must be positive, batch_size at least 2 (BatchNorm), "
-        "predictor_hidden, evals_per_epoch and save_every positive");
+        "ebert: epochs and tau must be positive, batch_size at least 2 (BatchNorm) and "
+        "predictor_hidden positive (got {}, {}, {} and {})",
+        o.epochs, o.tau, o.batch_size, o.predictor_hidden);
   }
   return o;
 }
@@ -259,12 +254,22 @@ double calibrate_offset(EbertModel& model, const RetrainData& data, const EbertO
         data.train_batch(std::vector<int64_t>(order.begin() + static_cast<std::ptrdiff_t>(start),
                                               order.begin() + static_cast<std::ptrdiff_t>(end))));
   }
+  // Each probe is a forward pass over the sample, so the search stops as soon as the compressed
+  // end is within a quarter point of the target: a finer offset buys nothing measurable.
+  constexpr double tolerance = 0.0025;
   double compressed = -30, dense = 30;  // reduction falls as the offset grows
-  for (int iteration = 0; iteration < 25; ++iteration) {
+  double compressed_reduction = 1;
+  for (int iteration = 0; iteration < 25 && compressed_reduction - target > tolerance;
+       ++iteration) {
     const double middle = (compressed + dense) / 2;
     model.set_logit_offset(middle);
-    (sample_reduction(model, batches, data, options.predictor_hidden) >= target ? compressed
-                                                                                : dense) = middle;
+    const double reduction = sample_reduction(model, batches, data, options.predictor_hidden);
+    if (reduction >= target) {
+      compressed = middle;
+      compressed_reduction = reduction;
+    } else {
+      dense = middle;
+    }
   }
   model.set_logit_offset(compressed);
   return compressed;

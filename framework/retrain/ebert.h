@@ -11,14 +11,14 @@
 #include <string>
 
 #include "framework/model/encoder.h"
-#include "framework/model/precision.h"
 #include "framework/retrain/learning_curve.h"
 #include "framework/retrain/retrain_data.h"
+#include "framework/retrain/training_run.h"
 #include "framework/util/params.h"
 
 namespace kprune {
 
-struct EbertOptions {
+struct EbertOptions : TrainingRunOptions {
   double epochs = 3;
   double learning_rate = 3e-5;            // backbone: AdamW, linear decay to 0, no warmup
   double predictor_learning_rate = 0.02;  // predictors: AdamW, constant
@@ -32,12 +32,6 @@ struct EbertOptions {
   // ADAPT: after training, one logit offset meets the target on average (a training sample);
   // the curve then ends with the calibrated model at the training time plus calibration's.
   bool calibrate = false;
-  int64_t evals_per_epoch = 8;
-  double max_wall_s = 0;  // > 0: stop when the pruning time reaches it (censored)
-  int64_t save_every = 200;
-  int64_t stop_after = 0;  // > 0: return after this many steps in all (a run in parts)
-  uint64_t seed = 42;
-  Precision precision = Precision::fp32;
 };
 
 EbertOptions ebert_options(const Params& params, uint64_t seed);

@@ -15,6 +15,7 @@
 #include "framework/prune/pruner.h"
 #include "framework/retrain/learning_curve.h"
 #include "framework/retrain/retrain_data.h"
+#include "framework/retrain/training_run.h"
 #include "framework/util/params.h"
 
 namespace kprune {
@@ -69,10 +70,6 @@ const RetrainMethod* find_retrain_method(const std::string& name);
 Params retrain_params(const RetrainMethod& method, const Params& given);
 // Those of `params` that the shared training depends on (without per_target_params).
 Params shared_training_params(const RetrainMethod& method, const Params& params);
-
-// The parameters every method's training takes: evals_per_epoch, max_wall_s,
-// max_train_examples, save_every, stop_after, precision.
-std::vector<PrunerParam> common_training_params();
 
 RetrainMethod dynabert_method();
 RetrainMethod ebert_method();

@@ -9,17 +9,6 @@ const std::vector<RetrainMethod>& retrain_methods() {
   return registry;
 }
 
-std::vector<PrunerParam> common_training_params() {
-  return {
-      {"evals_per_epoch", "8", "learning-curve checkpoints per epoch (and stage)"},
-      {"max_wall_s", "0", "> 0: stop training at this pruning time (censored)"},
-      {"max_train_examples", "0", "> 0: train on the first N examples only"},
-      {"save_every", "200", "steps between saved states (resume)"},
-      {"stop_after", "0", "> 0: stop after this many steps in all; rerun to continue"},
-      {"precision", "fp32", "fp32, or bf16 mixed precision for the forward passes"},
-  };
-}
-
 const RetrainMethod* find_retrain_method(const std::string& name) {
   for (const RetrainMethod& method : retrain_methods()) {
     if (method.name == name) return &method;
