@@ -59,11 +59,19 @@ def meets_target(curve, target):
     return (curve["flops_reduction"] >= target - FLOPS_SLACK - TOLERANCE).to_numpy()
 
 
-def time_to_reach(curve, target, threshold):
-    """The smallest checkpoint time whose metric is at least threshold while meeting the FLOPs
-    target; NaN when no checkpoint does (the result is censored)."""
+def first_reach(curve, target, threshold):
+    """The first checkpoint whose metric is at least threshold while meeting the FLOPs target:
+    (time, step), or (NaN, -1) when no checkpoint does (the result is censored)."""
     reached = meets_target(curve, target) & (curve["metric"] >= threshold - TOLERANCE).to_numpy()
-    return float(curve["t"][reached].min()) if reached.any() else np.nan
+    if not reached.any():
+        return np.nan, -1
+    first = int(np.argmin(np.where(reached, curve["t"].to_numpy(), np.inf)))
+    return float(curve["t"].iloc[first]), int(curve["step"].iloc[first])
+
+
+def time_to_reach(curve, target, threshold):
+    """The smallest checkpoint time that reaches threshold (first_reach); NaN when none does."""
+    return first_reach(curve, target, threshold)[0]
 
 
 def _best(curve, target):
@@ -89,10 +97,10 @@ def _eval_seconds(job):
 def _reach_columns(job, acc_k, t_k, epsilon, suffix):
     if np.isnan(acc_k):  # the reference was not run at this reduction: nothing to reach
         return {f"t_reach_s{suffix}": np.nan, f"R_reach{suffix}": np.nan,
-                f"censored{suffix}": None}
-    t_reach = time_to_reach(job.curve, job.flops_reduction, acc_k - epsilon)
+                f"censored{suffix}": None, f"untrained{suffix}": None}
+    t_reach, step = first_reach(job.curve, job.flops_reduction, acc_k - epsilon)
     return {f"t_reach_s{suffix}": t_reach, f"R_reach{suffix}": t_reach / t_k,
-            f"censored{suffix}": bool(np.isnan(t_reach))}
+            f"censored{suffix}": bool(np.isnan(t_reach)), f"untrained{suffix}": step == 0}
 
 
 def efficiency_table(prune_jobs, reference, epsilon):
@@ -127,7 +135,7 @@ def efficiency_table(prune_jobs, reference, epsilon):
         row.update(_reach_columns(job, acc_k, t_k, EXTRA_EPSILON, SUFFIX))
         rows.append(row)
     table = pd.DataFrame(rows)
-    for column in ("censored", f"censored{SUFFIX}"):
+    for column in ("censored", f"censored{SUFFIX}", "untrained", f"untrained{SUFFIX}"):
         table[column] = table[column].astype("boolean")
     return table.sort_values(KEYS + ["seed"]).reset_index(drop=True)
 
@@ -141,6 +149,7 @@ def summarise(table, suffix=""):
         cells.append(dict(zip(KEYS, key), n=len(group), k=int(reached.sum()),
                           compared=not group["acc_K"].isna().all(),
                           R_reach=group[f"R_reach{suffix}"][reached].mean(),
+                          untrained=bool(group[f"untrained{suffix}"][reached].any()),
                           t_reach_s=group[f"t_reach_s{suffix}"][reached].mean(),
                           R_full=group["R_full"].mean(), metric=group["metric"].mean(),
                           best_metric=group["best_metric"].max(),
@@ -172,6 +181,8 @@ def _reach_cell(cell, epsilon, reference):
     if not cell["compared"]:
         return f"no {reference} run"
     mark = " †" if cell["job_censored"] else ""
+    if cell["k"] > 0 and cell["untrained"]:
+        mark += " ‡"
     if cell["k"] == 0:
         if np.isnan(cell["best_metric"]):
             return f"not reached (no checkpoint meets the FLOPs target){mark}"
@@ -195,9 +206,14 @@ def _epsilons(epsilon):
 
 
 def headline(table, reference, epsilon):
-    """The "Up to N×" sentence: the largest uncensored mean R_reach, with its setting."""
+    """The "Up to N×" sentence: the largest uncensored mean R_reach, with its setting. A cell
+    reached before any training step says nothing about retraining and does not count."""
     cells = summarise(table)
-    cells = cells[(cells["k"] > 0) & cells["R_reach"].notna()]
+    reached = cells[(cells["k"] > 0) & cells["R_reach"].notna()]
+    cells = reached[~reached["untrained"]]
+    if cells.empty and not reached.empty:
+        return (f"Every retraining method that reached {reference}'s accuracy (ε = {epsilon:g}) "
+                f"did so before any training step (‡): no time-to-reach ratio to report.")
     if cells.empty:
         return (f"No retraining method reached {reference}'s accuracy (ε = {epsilon:g}) at any "
                 f"setting.")
@@ -219,7 +235,9 @@ def to_markdown(table, reference, epsilon):
              f"{FLOPS_SLACK * 100:g} point); acc_K and t_K are {reference}'s mean metric and "
              f"pruning time over its seeds. A cell is the mean R_reach over the k of n seeds "
              f"that reached it; ε in points of the metric. † a seed's training was stopped by "
-             f"max_wall_s.", ""]
+             f"max_wall_s. ‡ a seed reached it at step 0, before any training step: "
+             f"{reference}'s metric is no better than the untrained starting model's (a "
+             f"majority-class result, say), and the headline leaves the cell out.", ""]
     for (model, task), group in table.groupby(["model", "task"], sort=True):
         reductions = sorted(group["flops_reduction"].unique())
         header = " | ".join(format_percent(r) for r in reductions)

@@ -25,7 +25,7 @@ SUMMARY_COLUMNS = STRING_COLUMNS + FLOAT_COLUMNS + INT_COLUMNS
 # Reductions are grouped on this many decimals so that 0.5 and 0.49999999999 are one column.
 REDUCTION_DECIMALS = 6
 # A learning curve without these columns cannot say when a checkpoint reached what.
-CURVE_COLUMNS = ("t", "metric", "flops_reduction")
+CURVE_COLUMNS = ("t", "metric", "flops_reduction", "step")
 RUN_COLUMNS = ("param", "metrics", "teacher_metrics", "times", "label", "code_version",
                "device", "peak_rss_mb", "latency", "curve", "censored", "details")
 

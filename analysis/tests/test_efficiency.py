@@ -18,7 +18,8 @@ from kprune_report.selection import choose_metric, done_prune_jobs
 def curve(t, metric, flops_reduction=0.5):
     return pd.DataFrame({"t": np.asarray(t, dtype=float),
                          "metric": np.asarray(metric, dtype=float),
-                         "flops_reduction": np.broadcast_to(flops_reduction, (len(t),))})
+                         "flops_reduction": np.broadcast_to(flops_reduction, (len(t),)),
+                         "step": np.arange(len(t)) * 10})
 
 
 def test_monotone_curve_reaches_at_the_first_checkpoint_at_or_above():
@@ -164,6 +165,26 @@ def test_no_method_reaching_is_said(tmp_path):
         "No retraining method reached kprune's accuracy (ε = 0) at any setting.")
     assert "| DynaBERT-d | 0 | not reached (best 85.00 vs 90.00) |" in to_markdown(
         table, "kprune", 0.0).splitlines()
+
+
+def test_reaching_before_any_training_step_is_marked_and_left_out_of_the_headline(tmp_path):
+    # kprune at the majority class (68.4); DynaBERT-w's untrained start (step 0) already has it,
+    # DynaBERT-d only reaches it after training (t = 12 s, R 12 / 4 = 3).
+    jobs = [Job(pruner="kprune", metrics={"accuracy": 68.4}, prune_time_s=4.0),
+            retraining_job(make_curve([2, 12], [68.4, 70], 0.5)),
+            retraining_job(make_curve([2, 12], [60, 69], 0.5), method="DynaBERT-d")]
+    prune_jobs = done_prune_jobs(choose_metric(
+        load_results(write_results(tmp_path / "r.h5", jobs)).jobs, {}))
+    table = efficiency_table(prune_jobs, "kprune", 0.0)
+    assert list(table.sort_values("method")["untrained"]) == [False, True]
+    lines = to_markdown(table, "kprune", 0.0).splitlines()
+    assert "| DynaBERT-w | 0 | 0.50× (1/1) ‡ |" in lines
+    assert "| DynaBERT-d | 0 | 3.00× (1/1) |" in lines
+    assert headline(table, "kprune", 0.0).startswith("Up to 3.00×: DynaBERT-d at 50%")
+    only_untrained = table[table["method"] == "DynaBERT-w"]
+    assert headline(only_untrained, "kprune", 0.0) == (
+        "Every retraining method that reached kprune's accuracy (ε = 0) did so before any "
+        "training step (‡): no time-to-reach ratio to report.")
 
 
 def test_reference_must_be_a_retraining_free_row(prune_jobs):
