@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "framework/sweep/config.h"
 #include "framework/sweep/environment.h"
 #include "framework/sweep/expand.h"
+#include "framework/sweep/preflight.h"
 #include "framework/sweep/resume.h"
 #include "framework/sweep/runner.h"
 #include "framework/util/error.h"
@@ -24,20 +26,25 @@ struct Arguments {
   std::string config;
   std::vector<std::string> overrides;
   bool dry_run = false;
+  bool check = false;
+  bool skip_missing = false;
   std::vector<std::string> only;
   std::vector<std::string> filters;
   bool fail_fast = false;
   std::optional<int> retries;
 };
 
-void print_dry_run(const std::vector<JobSpec>& jobs, const SweepConfig& config) {
-  ResumePlan plan;
-  if (std::filesystem::exists(config.sweep.output)) {
-    const ResultStore store(config.sweep.output);
-    plan = plan_resume(jobs, store.stored_jobs(), store.previous_config_text(), config.text);
-  } else {
-    plan = plan_resume(jobs, {}, "", config.text);
-  }
+// What a run would do: the jobs not done in the results file yet.
+ResumePlan resume_plan(const std::vector<JobSpec>& jobs, const SweepConfig& config) {
+  if (!std::filesystem::exists(config.sweep.output)) return plan_resume(jobs, {}, "", config.text);
+  const ResultStore store(config.sweep.output);
+  return plan_resume(jobs, store.stored_jobs(), store.previous_config_text(), config.text);
+}
+
+void print_dry_run(const std::vector<JobSpec>& jobs, const SweepConfig& config, int world_size) {
+  const ResumePlan plan = resume_plan(jobs, config);
+  const PreflightReport check =
+      preflight(config, jobs, plan.to_run, job_registry(), {world_size, false});
   std::set<std::string> skipped;
   for (const JobSpec& job : plan.skipped) skipped.insert(job.id);
   for (const JobSpec& job : jobs) {
@@ -46,12 +53,18 @@ void print_dry_run(const std::vector<JobSpec>& jobs, const SweepConfig& config) 
                     skipped.count(job.id) != 0 ? "skip" : "run ", job.params.canonical());
     if (!job.depends_on.empty())
       line += fmt::format("  (after {})", fmt::join(job.depends_on, ", "));
+    auto blocked = check.blocked.find(job.id);
+    if (blocked != check.blocked.end()) line += "  MISSING: " + blocked->second;
     std::cout << line << "\n";
   }
-  std::cout << fmt::format("{} job(s): {} to run, {} already done in {} (skipped on resume)\n",
+  std::cout << fmt::format("{} job(s): {} to run, {} already done in {} (skipped on resume)",
                            jobs.size(), plan.to_run.size(), plan.skipped.size(),
                            config.sweep.output);
+  if (!check.blocked.empty())
+    std::cout << fmt::format(", {} cannot run (inputs missing)", check.blocked.size());
+  std::cout << "\n";
   std::cerr << describe(plan, config.sweep.output);
+  if (!check.ok()) std::cerr << format_preflight(check, config);
 }
 
 int run_rank0(const MpiSession& mpi, int argc, char** argv) {
@@ -64,7 +77,13 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
   app.add_option("overrides", args.overrides,
                  "key=value overrides of config values, e.g. sweep.device=cpu");
   app.add_flag("--dry-run", args.dry_run,
-               "print the expanded jobs, which resume would skip, and the count");
+               "print the expanded jobs, which resume would skip, which cannot run, and the "
+               "counts");
+  app.add_flag("--check", args.check,
+               "check every input, the output folder and the ranks, list every problem, and "
+               "exit (0: ready to run; 2: problems); for a login node before sbatch");
+  app.add_flag("--skip-missing", args.skip_missing,
+               "run the jobs whose inputs are present; record the others as skipped");
   app.add_option("--only", args.only, "run only this job id (repeatable), plus what it depends on")
       ->allow_extra_args(false);
   app.add_option("--filter", args.filters,
@@ -83,14 +102,34 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
 
   bool running = false;
   try {
-    check_slurm_tasks(mpi.size());
     const SweepConfig config = load_config(args.config, args.overrides);
     const std::vector<JobSpec> jobs =
         select_jobs(expand_jobs(config, job_registry()), args.only, args.filters);
     if (args.dry_run) {
-      print_dry_run(jobs, config);
+      print_dry_run(jobs, config, mpi.size());
       release_workers(mpi);
       return 0;
+    }
+    // On a login node (--check) the ranks and GPUs are not the compute nodes': not checked.
+    const PreflightReport check = preflight(config, jobs, resume_plan(jobs, config).to_run,
+                                            job_registry(), {mpi.size(), !args.check});
+    if (args.check || !check.ok()) std::cerr << format_preflight(check, config);
+    if (args.check) {
+      release_workers(mpi);
+      return check.ok() ? 0 : 2;
+    }
+    // The output folder, the ranks and the devices concern every job: nothing to skip.
+    const bool whole_sweep =
+        std::any_of(check.problems.begin(), check.problems.end(),
+                    [](const PreflightProblem& problem) { return problem.job_ids.empty(); });
+    if (whole_sweep || (!check.ok() && !args.skip_missing)) {
+      std::cerr << "kprune-sweep: no job was started: fix the problems above"
+                << (whole_sweep ? ""
+                                : ", or run the jobs whose inputs are present with "
+                                  "--skip-missing")
+                << "\n";
+      release_workers(mpi);
+      return 2;
     }
     RunOptions options;
     options.output = config.sweep.output;
@@ -101,13 +140,15 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
     options.artifacts_dir = config.sweep.artifacts;
     options.retries = args.retries.value_or(config.sweep.retries);
     options.fail_fast = args.fail_fast;
+    options.blocked = check.blocked;
     running = true;
     const RunReport report = run_coordinator(mpi, jobs, options, job_registry());
     std::cout << summary_table(report.records);
     std::cout << fmt::format(
-        "{}: {} done, {} failed, {} skipped (done before), {} not run{}; results in {}\n",
+        "{}: {} done, {} failed, {} skipped (done before), {}{} not run{}; results in {}\n",
         config.sweep.name, report.done, report.failed, report.skipped,
-        report.total - report.skipped - report.done - report.failed,
+        report.blocked > 0 ? fmt::format("{} skipped (inputs missing), ", report.blocked) : "",
+        report.total - report.skipped - report.blocked - report.done - report.failed,
         report.interrupted ? " (interrupted: rerun the same command to resume)" : "",
         options.output);
     return report.exit_code();

@@ -4,7 +4,8 @@
 #   slurm/sweep-srun.sbatch   (srun --mpi=pmix)  runs CONFIG_SRUN (the demo sweep in CI)
 #   slurm/sweep-mpirun.sbatch (mpirun)           runs CONFIG_MPIRUN (stand-in jobs)
 # then checks each HDF5 file with h5py: every job of the dry-run listing is there exactly once
-# and done, run by the worker rank, and a resubmission runs nothing (resume).
+# and done, run by the worker rank, and a resubmission runs nothing (resume). A broken config
+# (a teacher that is not there) ends at the templates' --check, before any rank starts.
 #   tests/slurm_sbatch_sweep.sh KPRUNE_SWEEP REPO CONFIG_SRUN CONFIG_MPIRUN
 set -euo pipefail
 [ $# -eq 4 ] || {
@@ -109,3 +110,40 @@ for pair in "$repo/slurm/sweep-srun.sbatch:$config_srun" "$repo/slurm/sweep-mpir
   }
   check_results "$config" "$output" "$expected"
 done
+
+# A broken config ends at the check: the job fails, its log names the missing teacher and the
+# config line that asked for it, and no results file is written.
+broken="$work/broken.toml"
+cat >"$broken" <<'EOF'
+[sweep]
+name = "broken"
+
+[models.absent]
+checkpoints = { sst2 = "/nonexistent/teacher-sst2" }
+
+[grids.main]
+kind = "prune"
+model = "absent"
+task = "sst2"
+pruner = "kwon"
+flops_reduction = 0.5
+EOF
+log="$work/broken.out"
+if (cd "$repo" && timeout 300 sbatch --wait --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 \
+  --time=5 --output="$log" slurm/sweep-srun.sbatch "$broken" "sweep.output=$work/broken.h5" \
+  >/dev/null); then
+  echo "FAIL: the sweep of a broken config succeeded; its log:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+grep -q "/nonexistent/teacher-sst2: not a directory" "$log" &&
+  grep -q "asked by $broken:5 (checkpoint)" "$log" || {
+  echo "FAIL: the broken config's log does not name the missing teacher and its line:" >&2
+  cat "$log" >&2
+  exit 1
+}
+[ ! -e "$work/broken.h5" ] || {
+  echo "FAIL: the broken config wrote $work/broken.h5" >&2
+  exit 1
+}
+echo "ok broken config: ended at the check"

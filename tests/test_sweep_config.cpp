@@ -21,8 +21,9 @@ JobRegistry test_registry() {
                  "flops_reduction", "lr"},
                 {"checkpoint", "task", "seed", "sample_size"},
                 nullptr,
+                {},
                 {}});
-  registry.add({"train", {"model", "task", "epochs"}, {}, nullptr, {}});
+  registry.add({"train", {"model", "task", "epochs"}, {}, nullptr, {}, {}});
   return registry;
 }
 

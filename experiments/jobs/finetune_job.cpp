@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "experiments/jobs/input_checks.h"
 #include "experiments/jobs/recipe_params.h"
 #include "experiments/jobs/task_data.h"
 #include "framework/model/device.h"
@@ -19,7 +20,8 @@ TeacherRecipe recipe_of(const Params& p, const TaskSpec& task, sweep::WorkerCont
   recipe.data_dir = task_data_dir(task, context);
   recipe.init_checkpoint = p.get_string("init_checkpoint", "");
   recipe.cased = p.get_bool("cased", false);
-  if (recipe.init_checkpoint.empty()) recipe.vocab = random_init_vocab(recipe.data_dir, context);
+  if (recipe.init_checkpoint.empty())
+    recipe.vocab = random_init_vocab(recipe.data_dir, context.data_dirs);
   read_shape_params(p, recipe);
   if (p.has("dropout")) recipe.dropout = p.get_double("dropout", 0.1);
   recipe.max_seq_len = p.get_int("max_seq_len", 0);
@@ -53,6 +55,24 @@ sweep::JobResult run_finetune(const sweep::JobSpec& spec, sweep::WorkerContext& 
   return result;
 }
 
+// The task's data; the checkpoint it starts from, or the vocabulary of a random start.
+InputProblems check_finetune_inputs(const sweep::JobSpec& spec, sweep::InputCheckContext& context) {
+  const Params& p = spec.params;
+  const TaskSpec& task = find_task(required_param(p, "task", "finetune"));
+  InputProblems problems = check_task_data(task, context);
+  const std::string init = p.get_string("init_checkpoint", "");
+  InputProblems more;
+  if (!init.empty()) {
+    more = check_checkpoint(init, nullptr, "init_checkpoint", context);
+  } else {
+    const TaskDataLocation data = locate_task_data(task, context.data_dirs, context.artifacts_dir);
+    if (!data.generated)  // synthetic data comes with its vocabulary
+      more = check_input_file(random_init_vocab(data.dir, context.data_dirs), "data", "data.vocab");
+  }
+  problems.insert(problems.end(), more.begin(), more.end());
+  return problems;
+}
+
 }  // namespace
 
 sweep::JobKind finetune_job_kind() {
@@ -72,7 +92,8 @@ sweep::JobKind finetune_job_kind() {
            "precision"},
           {},
           run_finetune,
-          {}};
+          {},
+          check_finetune_inputs};
 }
 
 }  // namespace kprune::jobs

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "experiments/jobs/input_checks.h"
 #include "experiments/jobs/recipe_params.h"
 #include "experiments/jobs/task_data.h"
 #include "framework/model/device.h"
@@ -20,31 +22,55 @@ namespace fs = std::filesystem;
 
 // The shared corpus, written once per artifacts folder (atomically, so ranks racing on it write
 // the same bytes and none reads half a file).
+constexpr const char* kCorpusTasks[] = {"sst2", "mrpc", "stsb", "qqp"};
+
+std::string default_corpus_path(const std::string& artifacts_dir) {
+  return (fs::path(artifacts_dir) / "corpus.txt").string();
+}
+
+// The WikiText files of the default corpus: the [data] entry `wikitext`, else ../shared/data's.
+std::vector<std::string> wikitext_files(const std::map<std::string, std::string>& data_dirs) {
+  auto it = data_dirs.find("wikitext");
+  const std::string dir = it != data_dirs.end() ? it->second : "../shared/data/corpus/wikitext-2";
+  return {dir + "/wiki.valid.tokens", dir + "/wiki.test.tokens"};
+}
+
 std::string default_corpus(sweep::WorkerContext& context) {
-  const std::string path = (fs::path(context.artifacts_dir) / "corpus.txt").string();
+  const std::string path = default_corpus_path(context.artifacts_dir);
   if (fs::exists(path)) return path;
-  auto it = context.data_dirs.find("wikitext");
-  const std::string wikitext =
-      it != context.data_dirs.end() ? it->second : "../shared/data/corpus/wikitext-2";
   std::vector<std::pair<std::string, std::string>> task_dirs;
-  for (const char* name : {"sst2", "mrpc", "stsb", "qqp"}) {
+  for (const char* name : kCorpusTasks) {
     const TaskSpec& task = find_task(name);
     task_dirs.emplace_back(task.name, task_data_dir(task, context));
   }
   fs::create_directories(context.artifacts_dir);
-  write_pretrain_corpus(path, {wikitext + "/wiki.valid.tokens", wikitext + "/wiki.test.tokens"},
-                        task_dirs);
+  write_pretrain_corpus(path, wikitext_files(context.data_dirs), task_dirs);
   return path;
+}
+
+// The corpus (or what the default corpus is made of), the vocabulary, the starting checkpoint.
+InputProblems check_pretrain_inputs(const sweep::JobSpec& spec, sweep::InputCheckContext& context) {
+  const Params& p = spec.params;
+  InputProblems problems;
+  auto add = [&](InputProblems more) { problems.insert(problems.end(), more.begin(), more.end()); };
+  if (p.has("corpus")) {
+    add(check_input_file(p.get_string("corpus", ""), "corpora", "corpus"));
+  } else if (!fs::exists(default_corpus_path(context.artifacts_dir))) {
+    for (const std::string& file : wikitext_files(context.data_dirs))
+      add(check_input_file(file, "corpora", "data.wikitext"));
+    for (const char* name : kCorpusTasks) add(check_task_data(find_task(name), context));
+  }
+  add(check_input_file(default_vocab(context.data_dirs), "data", "data.vocab"));
+  const std::string init = p.get_string("init_checkpoint", "");
+  if (!init.empty()) add(check_checkpoint(init, nullptr, "init_checkpoint", context));
+  return problems;
 }
 
 sweep::JobResult run_pretrain(const sweep::JobSpec& spec, sweep::WorkerContext& context) {
   const Params& p = spec.params;
   PretrainRecipe recipe;
   recipe.corpus = {p.has("corpus") ? p.get_string("corpus", "") : default_corpus(context)};
-  auto vocab = context.data_dirs.find("vocab");
-  recipe.vocab = vocab != context.data_dirs.end()
-                     ? vocab->second
-                     : "../shared/data/vocab/bert-base-uncased-vocab.txt";
+  recipe.vocab = default_vocab(context.data_dirs);
   recipe.init_checkpoint = p.get_string("init_checkpoint", "");
   read_shape_params(p, recipe);
   recipe.seq_len = p.get_int("seq_len", recipe.seq_len);
@@ -84,7 +110,8 @@ sweep::JobKind pretrain_job_kind() {
            "seed",        "precision"},
           {},
           run_pretrain,
-          {}};
+          {},
+          check_pretrain_inputs};
 }
 
 }  // namespace kprune::jobs

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "experiments/jobs/input_checks.h"
 #include "experiments/jobs/retrain_job.h"
 #include "experiments/jobs/task_data.h"
 #include "experiments/jobs/teacher_data.h"
@@ -229,7 +230,13 @@ sweep::JobKind prune_job_kind() {
                        "sample_size", "num_tokens", "model", "tag"},
                       {"checkpoint", "task", "seed", "sample_size"},
                       run_prune,
+                      {},
                       {}};
+  kind.check_inputs = [](const sweep::JobSpec& spec, sweep::InputCheckContext& context) {
+    const std::string pruner = required_param(spec.params, "pruner", "prune");
+    if (find_retrain_method(pruner) == nullptr) find_pruner(pruner);  // an unknown name throws
+    return check_teacher_job(spec.params, "prune", context);
+  };
   // A retraining method whose FLOPs targets share one training (DynaBERT) needs that job.
   kind.prerequisites = [](const Params& params) {
     std::vector<std::pair<std::string, Params>> needed;

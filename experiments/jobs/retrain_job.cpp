@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "experiments/jobs/input_checks.h"
 #include "experiments/jobs/task_data.h"
 #include "experiments/jobs/teacher_data.h"
 #include "framework/model/device.h"
@@ -98,7 +99,10 @@ sweep::JobKind retrain_job_kind() {
           {"method", "checkpoint", "task", "seed", "model", "tag", "pruner.*"},
           {"checkpoint", "task"},
           run_retrain,
-          {}};
+          {},
+          [](const sweep::JobSpec& spec, sweep::InputCheckContext& context) {
+            return check_teacher_job(spec.params, "retrain", context);
+          }};
 }
 
 }  // namespace kprune::jobs

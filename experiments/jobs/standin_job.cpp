@@ -87,6 +87,7 @@ sweep::JobKind standin_job_kind() {
            "flops_reduction", "tag"},
           {"checkpoint", "task", "seed", "sample_size"},
           run_standin,
+          {},
           {}};
 }
 

@@ -40,38 +40,41 @@ void ensure_synthetic_squad_data(const TaskSpec& task, const std::string& dir) {
 
 }  // namespace
 
-std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& context) {
+TaskDataLocation locate_task_data(const TaskSpec& task,
+                                  const std::map<std::string, std::string>& data_dirs,
+                                  const std::string& artifacts_dir) {
   const std::string& family = task.data_family;
-  std::string dir;
   for (const std::string& key : {task.name, family}) {
-    auto it = context.data_dirs.find(key);
-    if (it != context.data_dirs.end()) {
-      dir = it->second;
-      break;
-    }
+    auto it = data_dirs.find(key);
+    if (it != data_dirs.end()) return {it->second, key, family == "synthetic"};
   }
-  auto synthetic_squad = context.data_dirs.find(kSyntheticSquadKey);
-  if (dir.empty() && family == "squad" && synthetic_squad != context.data_dirs.end()) {
-    dir = synthetic_squad->second.empty()
-              ? (fs::path(context.artifacts_dir) / "data-squad").string()
-              : synthetic_squad->second;
-    ensure_synthetic_squad_data(task, dir);
-    return dir;
+  auto synthetic_squad = data_dirs.find(kSyntheticSquadKey);
+  if (family == "squad" && synthetic_squad != data_dirs.end()) {
+    return {synthetic_squad->second.empty() ? (fs::path(artifacts_dir) / "data-squad").string()
+                                            : synthetic_squad->second,
+            kSyntheticSquadKey, true};
   }
-  if (dir.empty()) {
-    dir = family == "synthetic" ? (fs::path(context.artifacts_dir) / "data").string()
-                                : default_data_dir(task);
-  }
-  if (family == "synthetic") ensure_synthetic_data(dir);
-  return dir;
+  if (family == "synthetic") return {(fs::path(artifacts_dir) / "data").string(), family, true};
+  return {default_data_dir(task), family, false};
 }
 
-std::string random_init_vocab(const std::string& data_dir, const sweep::WorkerContext& context) {
+std::string task_data_dir(const TaskSpec& task, const sweep::WorkerContext& context) {
+  const TaskDataLocation location =
+      locate_task_data(task, context.data_dirs, context.artifacts_dir);
+  if (location.data_key == kSyntheticSquadKey) ensure_synthetic_squad_data(task, location.dir);
+  if (task.data_family == "synthetic") ensure_synthetic_data(location.dir);
+  return location.dir;
+}
+
+std::string random_init_vocab(const std::string& data_dir,
+                              const std::map<std::string, std::string>& data_dirs) {
   const fs::path own = fs::path(data_dir) / "vocab.txt";
-  if (fs::exists(own)) return own.string();
-  auto it = context.data_dirs.find("vocab");
-  return it != context.data_dirs.end() ? it->second
-                                       : "../shared/data/vocab/bert-base-uncased-vocab.txt";
+  return fs::exists(own) ? own.string() : default_vocab(data_dirs);
+}
+
+std::string default_vocab(const std::map<std::string, std::string>& data_dirs) {
+  auto it = data_dirs.find("vocab");
+  return it != data_dirs.end() ? it->second : "../shared/data/vocab/bert-base-uncased-vocab.txt";
 }
 
 std::string required_param(const Params& params, const std::string& key, const std::string& kind) {

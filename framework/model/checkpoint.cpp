@@ -80,9 +80,9 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 
 // The tensors decide between a QA and a classification head when config.json is silent
 // (HF writes no `architectures` for a model built from a bare config).
-void adapt_head_to_tensors(EncoderConfig& config,
-                           const std::map<std::string, torch::Tensor>& tensors,
-                           const std::string& origin) {
+// `tensors`: the names, as a map or set.
+template <typename Names>
+void adapt_head_to_tensors(EncoderConfig& config, const Names& tensors, const std::string& origin) {
   const FamilyWeightNames& names = model_family(config.model_type).names;
   const bool has_qa = tensors.count(names.qa_outputs + ".weight") != 0;
   const bool has_classifier = tensors.count(names.classifier + ".weight") != 0;
@@ -103,7 +103,8 @@ struct LoadedFiles {
   std::map<std::string, torch::Tensor> tensors;
 };
 
-LoadedFiles read_checkpoint_files(const std::string& dir) {
+// The files of a checkpoint directory, checked to exist: config.json and model.safetensors.
+LoadedFiles checkpoint_files(const std::string& dir) {
   const fs::path root(dir);
   if (!fs::is_directory(root)) fail("checkpoint '{}': not a directory", dir);
   LoadedFiles files;
@@ -120,6 +121,11 @@ LoadedFiles read_checkpoint_files(const std::string& dir) {
     fail("checkpoint '{}': missing model.safetensors", dir);
   }
   files.config = EncoderConfig::from_json_file(files.config_path);
+  return files;
+}
+
+LoadedFiles read_checkpoint_files(const std::string& dir) {
+  LoadedFiles files = checkpoint_files(dir);
   files.tensors = load_safetensors(files.weights_path);
   return files;
 }
@@ -186,6 +192,14 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir, torch::Dev
   model->eval();
   model->to(device);
   return model;
+}
+
+EncoderConfig read_checkpoint_config(const std::string& dir) {
+  LoadedFiles files = checkpoint_files(dir);
+  const std::vector<std::string> listed = read_safetensors_names(files.weights_path);
+  adapt_head_to_tensors(files.config, std::set<std::string>(listed.begin(), listed.end()),
+                        files.weights_path);
+  return files.config;
 }
 
 bool is_pretrained_encoder_checkpoint(const std::string& dir) {

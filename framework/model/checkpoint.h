@@ -22,6 +22,11 @@ std::shared_ptr<EncoderModel> load_checkpoint(const std::string& dir,
 // XModel): an encoder without a task head, such as `kprune pretrain` writes.
 bool is_pretrained_encoder_checkpoint(const std::string& dir);
 
+// The config of a checkpoint with its head as load_checkpoint() sees it, from config.json and
+// the tensor names of model.safetensors (no weights are read); throws as load_checkpoint() does
+// for a missing folder or file.
+EncoderConfig read_checkpoint_config(const std::string& dir);
+
 // The encoder of a pretrained checkpoint under a fresh task head of `kind` with `num_labels`:
 // every encoder tensor must be present; a pooler / pre_classifier is taken when present (as HF
 // does) and initialised otherwise; the classifier is HF-initialised from `seed`, whatever the

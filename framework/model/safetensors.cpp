@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -119,6 +121,23 @@ Entry parse_entry(const std::string& origin, const std::string& name, const nloh
   return entry;
 }
 
+// The JSON header that follows the 8-byte length at `bytes` (of a file of `file_size` bytes).
+nlohmann::json parse_header(const char* bytes, uint64_t header_size, uint64_t file_size,
+                            const std::string& origin) {
+  if (header_size > file_size - 8) {
+    fail("{}: header length {} exceeds the file size {} (truncated or not safetensors)", origin,
+         header_size, file_size);
+  }
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_size);
+  } catch (const nlohmann::json::parse_error& error) {
+    fail("{}: header is not valid JSON: {}", origin, error.what());
+  }
+  if (!header.is_object()) fail("{}: header is not a JSON object", origin);
+  return header;
+}
+
 }  // namespace
 
 std::map<std::string, torch::Tensor> parse_safetensors(const std::string& bytes,
@@ -128,17 +147,7 @@ std::map<std::string, torch::Tensor> parse_safetensors(const std::string& bytes,
          bytes.size());
   }
   const uint64_t header_size = read_u64_le(bytes.data());
-  if (header_size > bytes.size() - 8) {
-    fail("{}: header length {} exceeds the file size {} (truncated or not safetensors)", origin,
-         header_size, bytes.size());
-  }
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + header_size);
-  } catch (const nlohmann::json::parse_error& error) {
-    fail("{}: header is not valid JSON: {}", origin, error.what());
-  }
-  if (!header.is_object()) fail("{}: header is not a JSON object", origin);
+  const nlohmann::json header = parse_header(bytes.data(), header_size, bytes.size(), origin);
 
   const uint64_t data_size = bytes.size() - 8 - header_size;
   const char* data = bytes.data() + 8 + header_size;
@@ -170,6 +179,29 @@ std::map<std::string, torch::Tensor> parse_safetensors(const std::string& bytes,
     tensors.emplace(entry.name, tensor);
   }
   return tensors;
+}
+
+std::vector<std::string> read_safetensors_names(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("{}: cannot open", path);
+  const uint64_t file_size = std::filesystem::file_size(path);
+  if (file_size < 8) {
+    fail("{}: not a safetensors file: {} bytes, shorter than the 8-byte header length", path,
+         file_size);
+  }
+  std::string bytes(8, '\0');
+  in.read(bytes.data(), 8);
+  const uint64_t header_size = read_u64_le(bytes.data());
+  if (header_size <= file_size - 8) {
+    bytes.resize(8 + header_size);
+    in.read(bytes.data() + 8, static_cast<std::streamsize>(header_size));
+    if (!in) fail("{}: cannot read its header of {} bytes", path, header_size);
+  }
+  const nlohmann::json header = parse_header(bytes.data(), header_size, file_size, path);
+  std::vector<std::string> names;
+  for (const auto& item : header.items())
+    if (item.key() != "__metadata__") names.push_back(item.key());
+  return names;
 }
 
 std::map<std::string, torch::Tensor> load_safetensors(const std::string& path) {

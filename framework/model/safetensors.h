@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace kprune {
 
@@ -15,6 +16,8 @@ std::map<std::string, torch::Tensor> load_safetensors(const std::string& path);
 // Same, from bytes already in memory; `origin` names them in errors.
 std::map<std::string, torch::Tensor> parse_safetensors(const std::string& bytes,
                                                        const std::string& origin);
+// The tensor names of a file, reading its header only (a cheap check of a checkpoint).
+std::vector<std::string> read_safetensors_names(const std::string& path);
 // Tensors are written in their own dtype (float32, float64, float16, bfloat16, int64, int32,
 // int16, int8, uint8, bool), from any device; the header is padded to 8-byte alignment.
 void save_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,

@@ -166,6 +166,7 @@ void Reader::read_sweep(const toml::table& table, SweepSettings& sweep) const {
   check_keys(table, kSweepKeys, "[sweep]");
   for (auto&& [key, node] : table) {
     const std::string name = "sweep." + std::string(key.str());
+    sweep.where[std::string(key.str())] = where(node);
     if (key == "name") sweep.name = string_value(node, name);
     if (key == "output") sweep.output = string_value(node, name);
     if (key == "device") sweep.device = string_value(node, name);
@@ -190,13 +191,17 @@ void Reader::read_sweep(const toml::table& table, SweepSettings& sweep) const {
 ModelSpec Reader::read_model(const std::string& name, const toml::table& table) const {
   const std::string owner = "[models." + name + "]";
   check_keys(table, kModelKeys, owner);
-  ModelSpec model{name, where(table), {}, "", {}};
+  ModelSpec model{name, where(table), {}, {}, "", {}};
   for (auto&& [key, node] : table) {
-    if (key == "checkpoint") model.checkpoints["*"] = string_value(node, "checkpoint");
+    if (key == "checkpoint") {
+      model.checkpoints["*"] = string_value(node, "checkpoint");
+      model.checkpoint_where["*"] = where(node);
+    }
     if (key == "checkpoints") {
       for (auto&& [task, dir] : as_table(node, "checkpoints")) {
         model.checkpoints[std::string(task.str())] =
             string_value(dir, "checkpoints." + std::string(task.str()));
+        model.checkpoint_where[std::string(task.str())] = where(dir);
       }
     }
     if (key == "recipe") {
@@ -286,6 +291,7 @@ SweepConfig Reader::read(const toml::table& root) {
   if (const toml::node* data = root.get("data")) {
     for (auto&& [key, node] : as_table(*data, "data")) {
       config.data[std::string(key.str())] = string_value(node, "data." + std::string(key.str()));
+      config.data_where[std::string(key.str())] = where(node);
     }
   }
   if (const toml::node* models = root.get("models")) {

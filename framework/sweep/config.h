@@ -35,7 +35,8 @@ struct GridSpec {
 struct ModelSpec {
   std::string name;
   std::string where;
-  std::map<std::string, std::string> checkpoints;  // task -> directory ("*" for any task)
+  std::map<std::string, std::string> checkpoints;       // task -> directory ("*" for any task)
+  std::map<std::string, std::string> checkpoint_where;  // task -> where it was given
   // A recipe builds the checkpoint first: a job of `recipe_kind` with these parameters.
   std::string recipe_kind;
   std::vector<Axis> recipe;
@@ -49,6 +50,7 @@ struct SweepSettings {
   int retries = 0;
   std::string sample_size;  // canonical text; empty: the job kind's default
   std::string artifacts;    // recipe outputs; default: <output without .h5>.artifacts
+  std::map<std::string, std::string> where;  // key ("output", "device") -> where it was given
 };
 
 struct SweepConfig {
@@ -56,6 +58,7 @@ struct SweepConfig {
   std::string text;  // the file's text followed by the overrides, as stored with results
   SweepSettings sweep;
   std::map<std::string, std::string> data;
+  std::map<std::string, std::string> data_where;  // [data] key -> where it was given
   std::map<std::string, ModelSpec> models;
   std::vector<GridSpec> grids;
   std::map<std::string, std::vector<Axis>> pruners;  // pruner name -> its parameter axes

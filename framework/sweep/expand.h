@@ -14,7 +14,8 @@ namespace kprune::sweep {
 // builds its checkpoint, which the grid's jobs depend on; `init_model` does the same for
 // init_checkpoint (recipes that start from another recipe), and a kind's prerequisites (a
 // training shared by several jobs) are added the same way. Jobs with equal ids appear once;
-// recipe and prerequisite jobs come first. Parameters a kind does not accept are errors naming the line.
+// recipe and prerequisite jobs come first. Parameters a kind does not accept are errors naming the
+// line.
 std::vector<JobSpec> expand_jobs(const SweepConfig& config, const JobRegistry& registry);
 
 // The jobs named by `only` (ids) and matching every `filters` item ("key=value"), plus the

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "framework/sweep/input_check.h"
 #include "framework/util/params.h"
 
 namespace kprune::sweep {
@@ -107,6 +108,9 @@ struct JobKind {
   // expander adds each once (a shared one serves every job that names it), before the jobs
   // that need it, and makes those wait for it. Null: none.
   std::function<std::vector<std::pair<std::string, Params>>(const Params&)> prerequisites;
+  // The inputs of a job (checkpoints, data, corpora) that are missing or unusable, checked
+  // without loading them; a job that throws here names its own parameter error. Null: none.
+  std::function<std::vector<InputProblem>(const JobSpec&, InputCheckContext&)> check_inputs;
 
   bool accepts(const std::string& key) const;
 };

@@ -4,6 +4,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -131,7 +132,16 @@ class Coordinator {
   Progress progress_;
   RunReport report_;
   std::map<int, JobSpec> running_;  // rank -> job
+  std::vector<JobSpec> blocked_;    // inputs missing: recorded as skipped
 };
+
+// The plan without the jobs whose inputs are missing.
+ResumePlan without_blocked(ResumePlan plan, const std::map<std::string, std::string>& blocked) {
+  plan.to_run.erase(std::remove_if(plan.to_run.begin(), plan.to_run.end(),
+                                   [&](const JobSpec& job) { return blocked.count(job.id) != 0; }),
+                    plan.to_run.end());
+  return plan;
+}
 
 Coordinator::Coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs,
                          const RunOptions& options, const JobRegistry& registry)
@@ -139,16 +149,33 @@ Coordinator::Coordinator(const MpiSession& mpi, const std::vector<JobSpec>& jobs
       options_(options),
       registry_(registry),
       store_(options.output, options.config_path, options.config_text),
-      plan_(plan_resume(jobs, store_.stored_jobs(), store_.previous_config_text(),
-                        options.config_text)),
+      plan_(without_blocked(plan_resume(jobs, store_.stored_jobs(), store_.previous_config_text(),
+                                        options.config_text),
+                            options.blocked)),
       scheduler_(plan_.to_run, options.retries, options.fail_fast),
       progress_("sweep", static_cast<int64_t>(plan_.to_run.size()), options.progress_interval_s) {
   report_.total = static_cast<int64_t>(jobs.size());
   report_.skipped = static_cast<int64_t>(plan_.skipped.size());
+  for (const JobSpec& job : jobs)
+    if (options.blocked.count(job.id) != 0) blocked_.push_back(job);
 }
 
 RunReport Coordinator::run() {
   std::cerr << describe(plan_, options_.output);
+  for (const JobSpec& job : blocked_) {
+    RunRecord record;
+    record.spec = job;
+    record.rank = -1;
+    record.result.status = "skipped";
+    record.result.error = "inputs missing: " + options_.blocked.at(job.id);
+    store_.write(record);
+    report_.records.push_back(std::move(record));
+  }
+  report_.blocked = static_cast<int64_t>(blocked_.size());
+  if (!blocked_.empty()) {
+    std::cerr << fmt::format("sweep: {} job(s) recorded as skipped: their inputs are missing\n",
+                             blocked_.size());
+  }
   std::cerr << fmt::format("sweep: {} job(s) to run on {} rank(s), results in {}\n",
                            plan_.to_run.size(), mpi_.size(), options_.output);
   if (mpi_.size() == 1) {

@@ -41,6 +41,8 @@ struct RunOptions {
   std::string artifacts_dir;
   int retries = 0;
   bool fail_fast = false;
+  // Jobs whose inputs are missing (--skip-missing): id -> why; recorded as "skipped", not run.
+  std::map<std::string, std::string> blocked;
   double progress_interval_s = 2.0;
 };
 
@@ -49,6 +51,7 @@ struct RunReport {
   int64_t skipped = 0;  // done before this run
   int64_t done = 0;
   int64_t failed = 0;
+  int64_t blocked = 0;             // recorded as skipped: inputs missing
   bool interrupted = false;        // SIGINT/SIGTERM or --fail-fast stopped the hand-out
   std::vector<RunRecord> records;  // this run's, in the order they were written
 

@@ -188,7 +188,7 @@ SplitData parse_glue_tsv(const TaskSpec& task, const GlueTsvFormat& format, cons
 TaskReader glue_tsv_reader(GlueTsvFormat format) {
   return [format = std::move(format)](const TaskSpec& task, const std::string& data_dir,
                                       const std::string& split, const ReadOptions& options) {
-    const std::string path = fmt::format("{}/{}/{}.tsv", data_dir, task.dir_name, split);
+    const std::string path = split_path(task, data_dir, split);
     const bool is_test_split = split.rfind("test", 0) == 0;
     return parse_glue_tsv(task, format, path, read_file(path), is_test_split,
                           options.malformed_rows.value_or(task.malformed_rows));

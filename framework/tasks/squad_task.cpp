@@ -30,6 +30,7 @@ TaskSpec squad_spec(const std::string& name, const std::string& version) {
   spec.name = name;
   spec.dir_name = version;
   spec.data_family = "squad";
+  spec.file_extension = ".json";
   spec.head_kind = HeadKind::question_answering;
   spec.num_labels = 2;  // start and end logits
   spec.max_seq_len = 384;
@@ -50,7 +51,7 @@ std::vector<TaskSpec> squad_task_specs() {
 
 std::string squad_split_path(const TaskSpec& task, const std::string& data_dir,
                              const std::string& split) {
-  return (std::filesystem::path(data_dir) / task.dir_name / (split + ".json")).string();
+  return split_path(task, data_dir, split);
 }
 
 }  // namespace kprune

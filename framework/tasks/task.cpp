@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "framework/tasks/glue.h"
 #include "framework/tasks/squad_task.h"
 #include "framework/tasks/synthetic.h"
@@ -39,6 +41,11 @@ std::vector<std::string> task_names() {
 
 std::string default_data_dir(const TaskSpec& task) {
   return task.data_family == "squad" ? "../shared/data/squad" : "../shared/data/glue";
+}
+
+std::string split_path(const TaskSpec& task, const std::string& data_dir,
+                       const std::string& split) {
+  return (std::filesystem::path(data_dir) / task.dir_name / (split + task.file_extension)).string();
 }
 
 SplitData read_split(const TaskSpec& task, const std::string& data_dir, const std::string& split,

@@ -61,7 +61,8 @@ struct TaskSpec {
   std::vector<std::string> metrics;  // names in the metric registry (metrics.h)
   std::vector<std::string> splits;   // the splits of the distribution
   std::string train_split = "train";
-  std::string dev_split = "dev";  // what "evaluate on dev" means (MNLI: dev_matched)
+  std::string dev_split = "dev";        // what "evaluate on dev" means (MNLI: dev_matched)
+  std::string file_extension = ".tsv";  // a split is <data dir>/<dir_name>/<split><extension>
   MalformedRows malformed_rows = MalformedRows::error;
   TaskReader read;
 };
@@ -73,6 +74,9 @@ std::vector<std::string> task_names();
 // The --data-dir of the CLI when none is given: ../shared/data/squad for the QA tasks, else
 // ../shared/data/glue (the synthetic task has no shared copy; it lives wherever it was written).
 std::string default_data_dir(const TaskSpec& task);
+
+// The file that holds `split` of the task under `data_dir`.
+std::string split_path(const TaskSpec& task, const std::string& data_dir, const std::string& split);
 
 // Reads a split through the task's reader. `split` may be any file stem the reader accepts
 // (e.g. "train-subset-23497"), not only the names in TaskSpec::splits.
