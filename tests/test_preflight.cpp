@@ -242,6 +242,37 @@ TEST_F(Preflight, DryRunMarksTheJobsThatCannotRunAndSkipMissingRecordsThem) {
   EXPECT_EQ(skipped, 2);
 }
 
+// At the start of a run (not with --check, whose login node has neither): the ranks against
+// Slurm's task count and the device against the visible GPUs, listed with the run's problems.
+TEST_F(Preflight, RanksAndDevicesAreCheckedAtTheStartOfARunOnly) {
+  const std::string config =
+      write_config(fmt::format("[sweep]\n"                            // 1
+                               "output = \"{0}/r.h5\"\n"              // 2
+                               "device = \"cuda\"\n"                  // 3
+                               "[models.teacher]\n"                   // 4
+                               "recipe = {{ kind = \"standin\" }}\n"  // 5
+                               "[grids.main]\n"                       // 6
+                               "kind = \"standin\"\n"                 // 7
+                               "model = \"teacher\"\n"                // 8
+                               "task = \"sst2\"\n"                    // 9
+                               "pruner = \"random\"\n"                // 10
+                               "flops_reduction = 0.5\n",             // 11
+                               dir_));
+  const std::string environment = "SLURM_NTASKS=3 CUDA_VISIBLE_DEVICES=";
+  const CommandResult check = run_command(
+      fmt::format("cd {} && {} {} {} --check", dir_, environment, KPRUNE_SWEEP_BIN, config));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  const CommandResult run =
+      run_command(fmt::format("cd {} && {} {} {}", dir_, environment, KPRUNE_SWEEP_BIN, config));
+  const std::string& out = run.output;
+  EXPECT_EQ(run.exit_code, 2) << out;
+  EXPECT_TRUE(contains(out, "SLURM_NTASKS=3 but MPI sees 1 rank(s)")) << out;
+  EXPECT_TRUE(contains(out, "device 'cuda' asked, but no GPU is visible here")) << out;
+  EXPECT_TRUE(contains(out, fmt::format("asked by {}:3 (sweep.device)", config))) << out;
+  EXPECT_TRUE(contains(out, "no job was started")) << out;
+  EXPECT_FALSE(fs::exists(dir_ + "/r.h5")) << out;
+}
+
 // The shipped configs: the demos need nothing they do not make themselves (their teachers and
 // data are written by earlier jobs of the sweep); glue.toml's BERT-base checkpoints are listed,
 // every one, in one message.
