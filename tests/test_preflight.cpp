@@ -50,6 +50,16 @@ class Preflight : public ::testing::Test {
     return path;
   }
 
+  // One stand-in job (and its stand-in teacher) after two [sweep] lines: `sweep_lines` are lines
+  // 2 and 3 of the file.
+  std::string standin_config(const std::string& sweep_lines) {
+    return write_config(fmt::format(
+        "[sweep]\n{}\n[models.teacher]\nrecipe = {{ kind = \"standin\" }}\n[grids.main]\n"
+        "kind = \"standin\"\nmodel = \"teacher\"\ntask = \"sst2\"\npruner = \"random\"\n"
+        "flops_reduction = 0.5\n",
+        sweep_lines));
+  }
+
   CommandResult sweep(const std::string& config, const std::string& flags) {
     return run_command(fmt::format("cd {} && {} {} {}", dir_, KPRUNE_SWEEP_BIN, config, flags));
   }
@@ -139,18 +149,7 @@ TEST_F(Preflight, MissingDataFoldersAndSplitFilesAreNamedWithTheirDataEntry) {
 TEST_F(Preflight, AnOutputFolderThatCannotBeCreatedStopsTheWholeSweep) {
   std::ofstream(dir_ + "/afile") << "not a folder\n";
   const std::string config =
-      write_config(fmt::format("[sweep]\n"                            // 1
-                               "name = \"t\"\n"                       // 2
-                               "output = \"{0}/afile/r.h5\"\n"        // 3
-                               "[models.teacher]\n"                   // 4
-                               "recipe = {{ kind = \"standin\" }}\n"  // 5
-                               "[grids.main]\n"                       // 6
-                               "kind = \"standin\"\n"                 // 7
-                               "model = \"teacher\"\n"                // 8
-                               "task = \"sst2\"\n"                    // 9
-                               "pruner = \"random\"\n"                // 10
-                               "flops_reduction = 0.5\n",             // 11
-                               dir_));
+      standin_config(fmt::format("name = \"t\"\noutput = \"{}/afile/r.h5\"", dir_));
   for (const std::string flags : {"--check", "--skip-missing"}) {
     const CommandResult result = sweep(config, flags);
     const std::string& out = result.output;
@@ -246,18 +245,7 @@ TEST_F(Preflight, DryRunMarksTheJobsThatCannotRunAndSkipMissingRecordsThem) {
 // Slurm's task count and the device against the visible GPUs, listed with the run's problems.
 TEST_F(Preflight, RanksAndDevicesAreCheckedAtTheStartOfARunOnly) {
   const std::string config =
-      write_config(fmt::format("[sweep]\n"                            // 1
-                               "output = \"{0}/r.h5\"\n"              // 2
-                               "device = \"cuda\"\n"                  // 3
-                               "[models.teacher]\n"                   // 4
-                               "recipe = {{ kind = \"standin\" }}\n"  // 5
-                               "[grids.main]\n"                       // 6
-                               "kind = \"standin\"\n"                 // 7
-                               "model = \"teacher\"\n"                // 8
-                               "task = \"sst2\"\n"                    // 9
-                               "pruner = \"random\"\n"                // 10
-                               "flops_reduction = 0.5\n",             // 11
-                               dir_));
+      standin_config(fmt::format("output = \"{}/r.h5\"\ndevice = \"cuda\"", dir_));
   const std::string environment = "SLURM_NTASKS=3 CUDA_VISIBLE_DEVICES=";
   const CommandResult check = run_command(
       fmt::format("cd {} && {} {} {} --check", dir_, environment, KPRUNE_SWEEP_BIN, config));
