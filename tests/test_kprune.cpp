@@ -475,6 +475,146 @@ TEST(KpruneInvariants, ChunkedMeasurementEqualsWholeBatches) {
   EXPECT_THROW(KpruneOptions::from_params(Params::parse({"chunk_tokens=0"})), Error);
 }
 
+// weighting=normalized on a hand computation at step 0 (the student is the teacher, so only the
+// representational term counts): a column's Σ_t a² · mean_r W² divided by Σ_tokens mean_d z² of
+// its sublayer's LayerNorm input z, summed over a head's columns (μ = d_h), then divided by the
+// sum of that over every unit of the model, times λ_rep, over the unit's FLOPs.
+TEST(KpruneWeighting, NormalizedScoresAreSharesOfLayerNormRelativeKnowledge) {
+  const auto config = testing::tiny_config();
+  const auto batches = tiny_batches(4);
+  auto model = testing::tiny_model(config, 9);
+  auto original = model->clone();
+  auto options = tiny_options(0.5, SelectionMode::clean, HeadKind::classification);
+  options.lam_rep = 0.5;
+  options.weighting = KnowledgeWeighting::normalized;
+  std::vector<KpruneStep> steps;
+  run_kprune(*model, batches, options, &steps);
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> columns(4);
+  std::vector<double> pre_ln_square(4, 0.0);
+  for (const Batch& batch : batches) {
+    std::vector<SublayerProbe> probes;
+    ForwardOptions forward;
+    forward.probes = &probes;
+    original->forward(batch, forward);
+    const auto real = batch.attention_mask.to(torch::kBool);
+    for (int64_t t = 0; t < 4; ++t) {
+      const auto squares = probes[t].features.index({real}).pow(2).sum(0);
+      columns[t] = columns[t].defined() ? columns[t] + squares : squares;
+      for (int64_t i = 0; i < batch.size(); ++i) {
+        for (int64_t j = 0; j < batch.attention_mask.size(1); ++j) {
+          if (batch.attention_mask[i][j].item<int64_t>() == 0) continue;
+          pre_ln_square[t] += probes[t].pre_ln[i][j].pow(2).sum().item<double>() / 8;
+        }
+      }
+    }
+  }
+  std::vector<torch::Tensor> units(4);
+  double total = 0;
+  for (int64_t t = 0; t < 4; ++t) {
+    auto knowledge =
+        columns[t] * original->sublayer(t).out_weight().pow(2).mean(0) / pre_ln_square[t];
+    units[t] = t % 2 == 0 ? knowledge.view({config.num_heads, config.head_dim}).sum(1) : knowledge;
+    total += units[t].sum().item<double>();
+  }
+  EXPECT_GT(std::abs(pre_ln_square[0] / pre_ln_square[1] - 1), 0.05);  // differs from paper
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    const auto heads = units[2 * layer] * 0.5 / total / (head_flops(config, 10) / 1e9);
+    const auto neurons = units[2 * layer + 1] * 0.5 / total / (neuron_flops(config, 10) / 1e9);
+    EXPECT_TRUE(torch::allclose(steps[0].head_scores[layer], heads, 1e-12, 0)) << layer;
+    EXPECT_TRUE(torch::allclose(steps[0].neuron_scores[layer], neurons, 1e-12, 0)) << layer;
+  }
+}
+
+// Once step 0 has removed a unit, each term's score·FLOPs sums to its λ over the candidates.
+TEST(KpruneWeighting, NormalizedTermsSumToTheirLambdas) {
+  const auto config = testing::tiny_config();
+  const auto batches = tiny_batches(2);
+  auto model = testing::tiny_model(config, 5);
+  auto options = tiny_options(0.5, SelectionMode::clean, HeadKind::classification);
+  options.lam_pred = 0.3;
+  options.lam_rep = 2;
+  options.weighting = KnowledgeWeighting::normalized;
+  std::vector<KpruneStep> steps;
+  const PruneReport report = run_kprune(*model, batches, options, &steps);
+  ASSERT_NE(steps[0].keep, std::vector<bool>(steps[0].keep.size(), true));
+  const double f_head = head_flops(config, 10) / 1e9, f_neuron = neuron_flops(config, 10) / 1e9;
+  auto flops_weighted = [&](const KpruneStep& step) {
+    return step.head_scores.sum().item<double>() * f_head +
+           step.neuron_scores.sum().item<double>() * f_neuron;
+  };
+  EXPECT_NEAR(flops_weighted(steps[0]), 2.0, 1e-12);  // step 0: representational only
+  EXPECT_NEAR(flops_weighted(steps[1]), 2.3, 1e-12);
+  const auto& record = report.details.at("knowledge").at(1).at("sublayers");
+  double pred_share = 0, rep_share = 0;
+  for (const auto& sublayer : record) {
+    const double weight =
+        sublayer.at("units").get<double>() * (sublayer.at("kind") == "heads" ? f_head : f_neuron);
+    pred_share += sublayer.at("score_pred").get<double>() * weight;
+    rep_share += sublayer.at("score_rep").get<double>() * weight;
+  }
+  EXPECT_NEAR(pred_share, 0.3, 1e-12);
+  EXPECT_NEAR(rep_share, 2.0, 1e-12);
+}
+
+TEST(KpruneWeighting, RefKeepsThePapersWeighting) {
+  const auto config = testing::tiny_config();
+  const auto batches = tiny_batches(7);
+  auto model = testing::tiny_model(config, 17);
+  PruneInput input;
+  input.sample_batches = &batches;
+  input.flops_reduction = 0.5;
+  input.flops_seq_len = 10;
+  input.params = Params::parse({"mode=ref", "weighting=normalized"});
+  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
+  input.params = Params::parse({"weighting=relative"});
+  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
+  input.params = Params::parse({"mu=4"});
+  EXPECT_EQ(run_pruner("kprune", *model, input).details.at("weighting"), "paper");
+}
+
+// Heads whose output weights are 1e-3 of the neurons' carry ~1e-6 of their representational
+// knowledge: both weightings remove every head at step 0 (nothing clamps a head in),
+// and the diagnosis record agrees with the scores it summarises.
+TEST(KpruneWeighting, HeadsFarBelowTheNeuronsAreAllRemovedAndTheRecordSaysWhy) {
+  const auto config = testing::tiny_config();
+  const auto batches = tiny_batches(3);
+  for (auto weighting : {KnowledgeWeighting::paper, KnowledgeWeighting::normalized}) {
+    auto model = testing::tiny_model(config, 21);
+    {
+      torch::NoGradGuard no_grad;
+      for (int64_t layer = 0; layer < config.num_layers; ++layer) {
+        Sublayer& mha = model->sublayer(2 * layer);
+        mha.set_out_weight(mha.out_weight() * 1e-3);
+      }
+    }
+    // Heads are 81 % of the tiny model's FLOPs: at 85 % reduction the budget fits neurons only.
+    auto options = tiny_options(0.85, SelectionMode::clean, HeadKind::classification);
+    options.lam_pred = 0;
+    options.weighting = weighting;
+    std::vector<KpruneStep> steps;
+    const PruneReport report = run_kprune(*model, batches, options, &steps);
+    EXPECT_EQ(report.sublayers[0].kept, 0) << to_string(weighting);
+    EXPECT_LT(steps[0].head_scores.max().item<double>(),
+              steps[0].neuron_scores.min().item<double>());
+    const auto& first = report.details.at("knowledge").at(0);
+    EXPECT_EQ(first.at("step"), 0);
+    const auto& heads = first.at("sublayers").at(0);
+    const auto& neurons = first.at("sublayers").at(1);
+    EXPECT_EQ(heads.at("kind"), "heads");
+    EXPECT_EQ(heads.at("kept"), 0);
+    EXPECT_GT(neurons.at("kept").get<int64_t>(), 0);
+    EXPECT_NEAR(heads.at("score_rep").get<double>(), steps[0].head_scores[0].mean().item<double>(),
+                1e-12 * neurons.at("score_rep").get<double>());
+    EXPECT_NEAR(neurons.at("score_rep").get<double>(),
+                steps[0].neuron_scores[0].mean().item<double>(),
+                1e-9 * neurons.at("score_rep").get<double>());
+    EXPECT_EQ(heads.at("score_pred").get<double>(), 0.0);
+    EXPECT_LT(heads.at("weight_square").get<double>(),
+              1e-5 * neurons.at("weight_square").get<double>());
+  }
+}
+
 TEST(KpruneInvariants, RunsThroughTheRegistry) {
   const auto config = testing::tiny_config();
   const auto batches = tiny_batches(7);

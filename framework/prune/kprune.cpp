@@ -15,16 +15,34 @@ namespace kprune {
 KpruneOptions KpruneOptions::from_params(const Params& params) {
   KpruneOptions options;
   options.lam_pred = params.get_double("lam_pred", options.lam_pred);
-  options.lam_rep = params.get_double("lam_rep", options.lam_rep);
   options.mu = params.get_double("mu", options.mu);
   options.temperature = params.get_double("T", options.temperature);
   options.tuning = params.get_bool("tuning", options.tuning);
   options.oneshot = params.get_bool("oneshot", options.oneshot);
   options.mode = parse_selection_mode(params.get_string("mode", "clean"));
+  options.weighting = parse_knowledge_weighting(params.get_string("weighting", "paper"));
+  // The paper's λ_rep balances the terms' BERT-base magnitudes; normalized λs are shares.
+  options.lam_rep = params.get_double(
+      "lam_rep", options.weighting == KnowledgeWeighting::normalized ? 1.0 : options.lam_rep);
+  if (options.mode == SelectionMode::ref && options.weighting != KnowledgeWeighting::paper)
+    fail(
+        "kprune: mode=ref is the official code and weights knowledge as the paper; "
+        "weighting={} needs mode=clean",
+        to_string(options.weighting));
   options.chunk_tokens = params.get_int("chunk_tokens", options.chunk_tokens);
   if (options.chunk_tokens < 1)
     fail("kprune: chunk_tokens must be at least 1, got {}", options.chunk_tokens);
   return options;
+}
+
+KnowledgeWeighting parse_knowledge_weighting(const std::string& text) {
+  if (text == "paper") return KnowledgeWeighting::paper;
+  if (text == "normalized") return KnowledgeWeighting::normalized;
+  fail("kprune: weighting must be paper or normalized, got '{}'", text);
+}
+
+std::string to_string(KnowledgeWeighting weighting) {
+  return weighting == KnowledgeWeighting::paper ? "paper" : "normalized";
 }
 
 torch::Tensor distillation_kl(const torch::Tensor& logits, const torch::Tensor& teacher_probs,
@@ -197,6 +215,7 @@ class KpruneRun {
     }
     report_.flops_after = model_flops(model_.config(), options_.flops_seq_len) / 1e9;
     report_.details["mode"] = to_string(options_.mode);
+    report_.details["weighting"] = to_string(options_.weighting);
     report_.details["num_samples"] = num_samples_;
     report_.details["num_tokens"] = num_tokens_;
     report_.details["f_head"] = f_head_;
@@ -233,6 +252,7 @@ class KpruneRun {
     if (measure) {
       auto [head_scores, neuron_scores] = scores(s, pred, rep);
       keep = select(s, head_scores, neuron_scores);
+      report_.details["knowledge"].push_back(knowledge_record(s, pred, rep, kept_per_sublayer_));
       if (steps_) {
         steps_->push_back({s, head_scores, neuron_scores, budget_, keep, ""});
       }
@@ -248,6 +268,7 @@ class KpruneRun {
     }
     const int64_t kept = static_cast<int64_t>(kept_units.size());
     sub.kept = kept;
+    if (kept < sub.total) student_is_teacher_ = false;
     auto& mask_row = is_ffn(s) ? report_.neuron_masks[layer] : report_.head_masks[layer];
     for (size_t u = 0; u < keep.size(); ++u) mask_row[u] = keep[u] ? 1.0f : 0.0f;
 
@@ -292,12 +313,14 @@ class KpruneRun {
     std::vector<torch::Tensor> masks(end);
     pred.assign(end, {});
     rep.assign(end, {});
-    std::vector<torch::Tensor> weight_norms(end);  // mean_r W[r, c]² [columns]
+    weight_norms_.assign(end, {});
+    pre_ln_square_.assign(end, {});
     for (int64_t t = s; t < end; ++t) {
       masks[t] = torch::ones({model_.sublayer(t).num_features()}, options).requires_grad_(true);
       pred[t] = torch::zeros({model_.sublayer(t).num_features()}, options);
       rep[t] = torch::zeros_like(pred[t]);
-      weight_norms[t] = model_.sublayer(t).out_weight().pow(2).mean(0);
+      weight_norms_[t] = model_.sublayer(t).out_weight().pow(2).mean(0);
+      pre_ln_square_[t] = torch::zeros({}, options);
     }
     for (StreamEntry& entry : stream_) {
       // A batch's mask gradient is the sum of its chunks' (the loss is a sum over samples / B),
@@ -333,7 +356,9 @@ class KpruneRun {
           const auto& g = grads[t - s];
           if (g.defined()) batch_grads[t] = batch_grads[t].defined() ? batch_grads[t] + g : g;
           auto features = real_tokens(probes[t].features.detach(), token_mask);
-          rep[t] += features.pow(2).sum(0) * weight_norms[t];
+          rep[t] += features.pow(2).sum(0) * weight_norms_[t];
+          pre_ln_square_[t] +=
+              real_tokens(probes[t].pre_ln.detach(), token_mask).pow(2).mean(1).sum();
         }
       }
       if (s == 0) entry.labels = concat_labels(chunk_labels);
@@ -403,29 +428,114 @@ class KpruneRun {
     return "";
   }
 
-  // Scores of algorithms.md 4.4 as [L, H] and [L, I] (rows of finished layers 0).
+  // Scores of algorithms.md 4.4 as [L, H] and [L, I] (rows of finished layers 0). The paper's
+  // weighting is kept operation for operation (REF reproduces the official code's floats).
   std::pair<torch::Tensor, torch::Tensor> scores(int64_t s, const std::vector<torch::Tensor>& pred,
                                                  const std::vector<torch::Tensor>& rep) const {
     auto options = pred[s].options();
     torch::Tensor head_scores = torch::zeros({num_layers_, num_heads_}, options);
     torch::Tensor neuron_scores = torch::zeros({num_layers_, num_neurons_}, options);
+    if (options_.weighting == KnowledgeWeighting::normalized) {
+      const std::vector<UnitTerms> terms = unit_terms(s, pred, rep);
+      for (int64_t t = s; t < 2 * num_layers_; ++t) {
+        if (!terms[t].pred.defined()) continue;
+        (is_ffn(t) ? neuron_scores : head_scores)[t / 2] = terms[t].pred + terms[t].rep;
+      }
+      return {head_scores, neuron_scores};
+    }
     const double samples = static_cast<double>(num_samples_);
-    const double tokens = static_cast<double>(num_tokens_);
     for (int64_t t = s; t < 2 * num_layers_; ++t) {
       if (!pred[t].defined() || pred[t].numel() == 0) continue;
       const int64_t layer = t / 2;
       if (is_ffn(t)) {
         auto knowledge =
-            (rep[t] / tokens) * options_.lam_rep + (pred[t] / samples) * options_.lam_pred;
+            per_token(rep[t], t) * options_.lam_rep + (pred[t] / samples) * options_.lam_pred;
         neuron_scores[layer] = knowledge / f_neuron_;
       } else {
-        auto rep_heads = rep[t].view({-1, head_dim_}).mean(1) / tokens;
+        auto rep_heads = per_token(rep[t].view({-1, head_dim_}).mean(1), t);
         auto pred_heads = pred[t].view({-1, head_dim_}).mean(1) / samples;
         head_scores[layer] =
             options_.mu * (rep_heads * options_.lam_rep + pred_heads * options_.lam_pred) / f_head_;
       }
     }
     return {head_scores, neuron_scores};
+  }
+
+  // A representational sum of sublayer t ([columns] or [heads]) over the sample: divided by
+  // the sample tokens (paper), or by the tokens times the mean square of the sublayer's
+  // LayerNorm input (normalized: LayerNorm removes that scale, so a column's knowledge becomes
+  // its share of what the normalized output is made of).
+  torch::Tensor per_token(const torch::Tensor& rep_sum, int64_t t) const {
+    if (options_.weighting == KnowledgeWeighting::paper) {
+      return rep_sum / static_cast<double>(num_tokens_);
+    }
+    return rep_sum / pre_ln_square_[t];  // Σ_tokens mean_d z² = tokens · E[z²]
+  }
+
+  // What each knowledge term adds to the scores of sublayer t's units ([units], after λ, μ and
+  // the FLOPs division; undefined for sublayers not measured). normalized divides each term by
+  // its sum over every candidate unit, so that λ_pred and λ_rep are the terms' shares whatever
+  // their scales; the predictive term is zero while the student is the teacher (its gradient
+  // vanishes there, and normalizing float noise would give it a full share).
+  struct UnitTerms {
+    torch::Tensor pred, rep;
+  };
+  std::vector<UnitTerms> unit_terms(int64_t s, const std::vector<torch::Tensor>& pred,
+                                    const std::vector<torch::Tensor>& rep) const {
+    const double samples = static_cast<double>(num_samples_);
+    std::vector<UnitTerms> terms(2 * num_layers_);
+    double pred_total = 0, rep_total = 0;
+    for (int64_t t = s; t < 2 * num_layers_; ++t) {
+      if (!pred[t].defined() || pred[t].numel() == 0) continue;
+      torch::Tensor p = pred[t] / samples, r = per_token(rep[t], t);  // [columns]
+      if (!is_ffn(t)) {
+        p = p.view({-1, head_dim_}).mean(1) * options_.mu;
+        r = r.view({-1, head_dim_}).mean(1) * options_.mu;
+      }
+      pred_total += p.sum().item<double>();
+      rep_total += r.sum().item<double>();
+      terms[t] = {p, r};
+    }
+    const bool normalized = options_.weighting == KnowledgeWeighting::normalized;
+    const bool no_pred = normalized && (student_is_teacher_ || pred_total <= 0);
+    const double pred_scale = no_pred ? 0 : options_.lam_pred / (normalized ? pred_total : 1);
+    const double rep_scale =
+        normalized && rep_total <= 0 ? 0 : options_.lam_rep / (normalized ? rep_total : 1);
+    for (int64_t t = s; t < 2 * num_layers_; ++t) {
+      if (!terms[t].pred.defined()) continue;
+      const double flops = is_ffn(t) ? f_neuron_ : f_head_;
+      terms[t] = {terms[t].pred * (pred_scale / flops), terms[t].rep * (rep_scale / flops)};
+    }
+    return terms;
+  }
+
+  // The diagnosis of one measurement (details["knowledge"]): per remaining sublayer, the raw
+  // knowledge terms per unit (heads: per column, before μ), what they are made of (squared
+  // features, squared output weights, the LayerNorm input's mean square) and each term's share
+  // of the score (after λ, μ and the FLOPs division), with how many units the selection kept.
+  nlohmann::json knowledge_record(int64_t s, const std::vector<torch::Tensor>& pred,
+                                  const std::vector<torch::Tensor>& rep,
+                                  const std::vector<int64_t>& kept) const {
+    const double samples = static_cast<double>(num_samples_);
+    const double tokens = static_cast<double>(num_tokens_);
+    const std::vector<UnitTerms> terms = unit_terms(s, pred, rep);
+    auto mean = [](const torch::Tensor& x) { return x.mean().item<double>(); };
+    nlohmann::json sublayers = nlohmann::json::array();
+    for (int64_t t = s; t < 2 * num_layers_; ++t) {
+      if (!terms[t].pred.defined()) continue;
+      sublayers.push_back({{"sublayer", t},
+                           {"kind", is_ffn(t) ? "neurons" : "heads"},
+                           {"units", model_.sublayer(t).num_units()},
+                           {"kept", kept[t]},
+                           {"pred", mean(pred[t]) / samples},
+                           {"rep", mean(per_token(rep[t], t))},
+                           {"feature_square", mean(rep[t] / weight_norms_[t]) / tokens},
+                           {"weight_square", mean(weight_norms_[t])},
+                           {"pre_ln_square", pre_ln_square_[t].item<double>() / tokens},
+                           {"score_pred", mean(terms[t].pred)},
+                           {"score_rep", mean(terms[t].rep)}});
+    }
+    return {{"step", s}, {"sublayers", sublayers}};
   }
 
   // KPMS over the remaining units; returns the target's keep-mask. One-shot: selects every
@@ -454,6 +564,10 @@ class KpruneRun {
     }
     const std::vector<bool> chosen =
         select_units(candidate_scores, candidate_flops, budget_, options_.mode);
+    kept_per_sublayer_.assign(2 * num_layers_, 0);
+    for (size_t i = 0; i < chosen.size(); ++i) {
+      if (chosen[i]) ++kept_per_sublayer_[owner[i].first];
+    }
     if (options_.oneshot) {
       oneshot_keep_.assign(2 * num_layers_, {});
       for (int64_t t = 0; t < 2 * num_layers_; ++t) {
@@ -478,6 +592,11 @@ class KpruneRun {
   FrozenParameters frozen_;
   std::vector<StreamEntry> stream_;
   std::vector<std::vector<bool>> oneshot_keep_;
+  std::vector<int64_t> kept_per_sublayer_;  // of the last selection, [2L]
+  bool student_is_teacher_ = true;          // until a unit is removed
+  // Of the last measurement, per sublayer: mean_r W[r, c]² [columns]; Σ_tokens mean_d z² of the
+  // LayerNorm input z (a scalar).
+  std::vector<torch::Tensor> weight_norms_, pre_ln_square_;
   int64_t num_layers_ = 0, num_heads_ = 0, head_dim_ = 0, num_neurons_ = 0;
   int64_t num_samples_ = 0, num_tokens_ = 0;
   double f_head_ = 0, f_neuron_ = 0, flops_before_ = 0;
@@ -512,12 +631,17 @@ PrunerInfo kprune_pruner_info() {
   return {"kprune",
           "K-prune (Park et al., ICLR 2024): iterative knowledge measurement, KPMS, KPWT",
           {{"lam_pred", "1", "weight of predictive knowledge (KL to the teacher)"},
-           {"lam_rep", "0.00025", "weight of representational knowledge"},
+           {"lam_rep", "0.00025",
+            "weight of representational knowledge (weighting=normalized: its share, default 1)"},
            {"mu", "64", "head score multiplier (d_h makes it the sum over the head's columns)"},
            {"T", "2", "softmax temperature of the predictive loss"},
            {"tuning", "true", "KPWT least-squares re-weighting of each pruned sublayer"},
            {"oneshot", "false", "measure once, one global selection, then KPWT bottom-up"},
            {"mode", "clean", "ref: the official code's semantics and quirks; clean: fixed"},
+           {"weighting", "paper",
+            "paper: the paper's scores; normalized: representational knowledge relative to the "
+            "LayerNorm input it feeds, each term divided by its sum over the candidate units "
+            "(lam_pred and lam_rep become shares; scale-free across model sizes)"},
            {"chunk_tokens", "1024",
             "padded positions per forward+backward in measurement (bounds memory; the result "
             "does not depend on it)"}},

@@ -18,6 +18,12 @@
 
 namespace kprune {
 
+// How the representational knowledge of a sublayer is scaled before λ_rep (kprune.cpp
+// per_token): the paper's per-token mean, or also relative to the LayerNorm input it feeds.
+enum class KnowledgeWeighting { paper, normalized };
+KnowledgeWeighting parse_knowledge_weighting(const std::string& text);
+std::string to_string(KnowledgeWeighting weighting);
+
 struct KpruneOptions {
   double flops_reduction = 0;  // ρ, fraction of FLOPs removed
   double flops_seq_len = 0;    // ℓ of algorithms.md 2.1
@@ -28,6 +34,7 @@ struct KpruneOptions {
   bool tuning = true;      // KPWT
   bool oneshot = false;    // measure once at s = 0, one global selection, then KPWT bottom-up
   SelectionMode mode = SelectionMode::clean;
+  KnowledgeWeighting weighting = KnowledgeWeighting::paper;
   HeadKind head_kind = HeadKind::classification;
   // Padded positions per forward+backward of the measurement: bounds its autograd graph; the
   // result does not depend on it (a batch's gradient is the sum of its chunks').
