@@ -16,7 +16,7 @@ from kprune_report.plotting import colours, file_stem, finish_layout, panel_grid
 from kprune_report.selection import short_key
 
 ABLATION_DEFAULTS = {"lam_pred": "1", "lam_rep": "2.5e-4", "mu": "64", "T": "2",
-                     "num_tokens": "100000", "mode": None}
+                     "num_tokens": "100000", "mode": None, "weighting": "paper"}
 ABLATION_COLUMNS = ["model", "task", "pruner", "parameter", "value", "flops_reduction",
                     "metric_name", "mean", "std", "n"]
 

@@ -13,6 +13,7 @@ from kprune_report.efficiency import (DEFAULT_REFERENCE, check_epsilon, efficien
                                       resolve_reference, write_efficiency)
 from kprune_report.errors import ReportError
 from kprune_report.figures import accuracy_vs_flops, efficiency_figures, metric_vs_time
+from kprune_report.knowledge import knowledge_table, write_knowledge
 from kprune_report.pareto import latency_points, pareto_figures
 from kprune_report.plotting import FORMATS
 from kprune_report.results import load_results
@@ -144,6 +145,7 @@ def make_report(args):
         written += write_comparison(compare(accuracy, reference), label_a, label_b, args.out)
     if efficiency is not None:
         written += write_efficiency(efficiency, reference_name, args.epsilon, args.out)
+    written += write_knowledge(knowledge_table(prune_jobs), args.out)
     if not args.no_figures:
         formats = _formats(args.format)
         written += _figures(prune_jobs, accuracy, ablation, points, reference, label_b,
