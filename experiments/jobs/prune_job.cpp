@@ -204,6 +204,7 @@ sweep::JobResult run_prune(const sweep::JobSpec& spec, sweep::WorkerContext& con
   result.attrs["flops_seq_len"] = fmt::format("{}", teacher->seq_len);
   if (!report.fallbacks.empty())
     result.attrs["fallbacks"] = fmt::format("{}", fmt::join(report.fallbacks, "\n"));
+  if (!report.details.empty()) result.attrs["details"] = report.details.dump();
   result.datasets["head_masks"] = matrix_dataset(report.head_masks, "head_masks");
   result.datasets["neuron_masks"] = matrix_dataset(report.neuron_masks, "neuron_masks");
   sweep::NumericDataset indices;
