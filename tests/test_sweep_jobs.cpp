@@ -173,6 +173,12 @@ TEST(SweepJobs, ATinyRealSweepRecordsWhatThePrunersGuarantee) {
       EXPECT_LT(index, 8000);  // the synthetic training set
     }
     EXPECT_EQ(attrs.at("checkpoint_sha256").get<std::string>().size(), 64u);
+    if (attrs.at("param.pruner") == "kprune") {  // one knowledge record per measurement
+      const auto details = nlohmann::json::parse(attrs.at("details").get<std::string>());
+      const auto& knowledge = details.at("knowledge");
+      ASSERT_EQ(knowledge.size(), static_cast<size_t>(2 * kLayers)) << details.dump();
+      EXPECT_EQ(knowledge[0].at("sublayers")[0].at("kept").get<int64_t>(), kept(head_masks[0]));
+    }
   }
   EXPECT_EQ(prune_jobs, 5);
   EXPECT_EQ(paid_teacher, 1) << "one process: only the first prune job loads the teacher";
