@@ -557,22 +557,6 @@ TEST(KpruneWeighting, NormalizedTermsSumToTheirLambdas) {
   EXPECT_NEAR(rep_share, 2.0, 1e-12);
 }
 
-TEST(KpruneWeighting, RefKeepsThePapersWeighting) {
-  const auto config = testing::tiny_config();
-  const auto batches = tiny_batches(7);
-  auto model = testing::tiny_model(config, 17);
-  PruneInput input;
-  input.sample_batches = &batches;
-  input.flops_reduction = 0.5;
-  input.flops_seq_len = 10;
-  input.params = Params::parse({"mode=ref", "weighting=normalized"});
-  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
-  input.params = Params::parse({"weighting=relative"});
-  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
-  input.params = Params::parse({"mu=4"});
-  EXPECT_EQ(run_pruner("kprune", *model, input).details.at("weighting"), "paper");
-}
-
 // Heads whose output weights are 1e-3 of the neurons' carry ~1e-6 of their representational
 // knowledge: both weightings remove every head at step 0 (nothing clamps a head in),
 // and the diagnosis record agrees with the scores it summarises.
@@ -628,7 +612,12 @@ TEST(KpruneInvariants, RunsThroughTheRegistry) {
   EXPECT_EQ(report.pruner, "kprune");
   EXPECT_LT(report.flops_after, 0.5 * report.flops_before);
   ASSERT_EQ(report.sublayers.size(), 4u);
+  EXPECT_EQ(report.details.at("weighting"), "paper");
   input.params = Params::parse({"lambda=1"});
+  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
+  input.params = Params::parse({"mode=ref", "weighting=normalized"});  // REF is the paper's
+  EXPECT_THROW(run_pruner("kprune", *model, input), Error);
+  input.params = Params::parse({"weighting=relative"});
   EXPECT_THROW(run_pruner("kprune", *model, input), Error);
   auto qa_model =
       testing::tiny_model(testing::tiny_config("bert", HeadKind::question_answering), 1);
