@@ -59,7 +59,8 @@ def to_markdown(table):
     for key, job in first.groupby(["model", "task", "pruner", "params", "flops_reduction",
                                    "seed"], sort=True):
         model, task, pruner, params, reduction, seed = key
-        lines += [f"## {model} {task}, {pruner} {params}, {reduction * 100:g} % FLOPs reduction, "
+        method = f"{pruner} {params}" if params else pruner
+        lines += [f"## {model} {task}, {method}, {reduction * 100:g} % FLOPs reduction, "
                   f"seed {seed}", "",
                   "| sublayer | kind | kept | pred | rep | feature² | weight² | LN in² "
                   "| score pred | score rep |",
