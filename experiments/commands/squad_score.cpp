@@ -1,15 +1,12 @@
 // kprune squad-score: the official SQuAD evaluation (v2.0 script, which also scores v1.1 data)
 // of a predictions file {question id: answer text}; prints the scores as one JSON object.
 #include <iostream>
-#include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "experiments/commands/commands.h"
 #include "framework/tasks/squad_data.h"
 #include "framework/tasks/squad_metrics.h"
-#include "framework/util/error.h"
 #include "framework/util/files.h"
 
 namespace kprune::cli {
@@ -22,43 +19,15 @@ struct SquadScoreArgs {
   double na_prob_threshold = 1.0;
 };
 
-std::map<std::string, std::string> read_predictions(const std::string& path) {
-  const nlohmann::json json = read_json_file(path);
-  if (!json.is_object()) fail("{}: expected a JSON object {{question id: answer text}}", path);
-  std::map<std::string, std::string> predictions;
-  for (const auto& [id, text] : json.items()) {
-    if (!text.is_string()) {
-      fail("{}: question {}: the prediction must be a string, found {}", path, id,
-           text.type_name());
-    }
-    predictions[id] = text.get<std::string>();
-  }
-  return predictions;
-}
-
-// In file order: the order breaks ties in the best-threshold search.
-NoAnswerProbabilities read_na_probs(const std::string& path) {
-  const auto json = nlohmann::ordered_json::parse(read_file(path), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    fail("{}: expected a JSON object {{question id: no-answer probability}}", path);
-  }
-  NoAnswerProbabilities probabilities;
-  for (const auto& [id, value] : json.items()) {
-    if (!value.is_number()) {
-      fail("{}: question {}: the probability must be a number, found {}", path, id,
-           value.type_name());
-    }
-    probabilities.emplace_back(id, value.get<double>());
-  }
-  return probabilities;
-}
-
 void run_squad_score(const SquadScoreArgs& args) {
   const SquadDataset dataset = read_squad_file(args.data);
   SquadScoreOptions options;
   options.na_prob_threshold = args.na_prob_threshold;
-  if (!args.na_prob.empty()) options.na_probs = read_na_probs(args.na_prob);
-  const SquadScores scores = score_squad(dataset, read_predictions(args.predictions), options);
+  if (!args.na_prob.empty()) {
+    options.na_probs = parse_squad_na_probs(read_file(args.na_prob), args.na_prob);
+  }
+  const SquadScores scores = score_squad(
+      dataset, parse_squad_predictions(read_file(args.predictions), args.predictions), options);
   for (const auto& id : scores.missing) std::cerr << "Missing prediction for " << id << "\n";
   std::cout << scores.to_json().dump() << std::endl;
 }

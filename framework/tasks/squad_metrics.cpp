@@ -171,6 +171,39 @@ nlohmann::ordered_json SquadScores::to_json() const {
   return out;
 }
 
+std::map<std::string, std::string> parse_squad_predictions(const std::string& text,
+                                                           const std::string& origin) {
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    fail("{}: expected a JSON object {{question id: answer text}}", origin);
+  }
+  std::map<std::string, std::string> predictions;
+  for (const auto& [id, answer] : json.items()) {
+    if (!answer.is_string()) {
+      fail("{}: question {}: the prediction must be a string, found {}", origin, id,
+           answer.type_name());
+    }
+    predictions[id] = answer.get<std::string>();
+  }
+  return predictions;
+}
+
+NoAnswerProbabilities parse_squad_na_probs(const std::string& text, const std::string& origin) {
+  const auto json = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    fail("{}: expected a JSON object {{question id: no-answer probability}}", origin);
+  }
+  NoAnswerProbabilities probabilities;
+  for (const auto& [id, value] : json.items()) {
+    if (!value.is_number()) {
+      fail("{}: question {}: the probability must be a number, found {}", origin, id,
+           value.type_name());
+    }
+    probabilities.emplace_back(id, value.get<double>());
+  }
+  return probabilities;
+}
+
 SquadScores score_squad(const SquadDataset& dataset,
                         const std::map<std::string, std::string>& predictions,
                         const SquadScoreOptions& options) {

@@ -54,6 +54,12 @@ struct SquadScores {
   nlohmann::ordered_json to_json() const;
 };
 
+// The official predictions file {question id: answer text} and the v2 no-answer file {question id:
+// no-answer probability} (kept in file order), from their text; errors name `origin` and the id.
+std::map<std::string, std::string> parse_squad_predictions(const std::string& text,
+                                                           const std::string& origin);
+NoAnswerProbabilities parse_squad_na_probs(const std::string& text, const std::string& origin);
+
 // Scores `predictions` (question id -> answer text). Predictions for ids that are not in the
 // dataset are ignored, as the official script does; na_probs must cover every question.
 SquadScores score_squad(const SquadDataset& dataset,
