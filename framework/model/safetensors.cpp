@@ -129,9 +129,10 @@ nlohmann::json parse_header(const char* bytes, uint64_t header_size, uint64_t fi
          header_size, file_size);
   }
   nlohmann::json header;
+  // Besides parse_error, parsing throws out_of_range for a number beyond double (1e999).
   try {
     header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_size);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {
     fail("{}: header is not valid JSON: {}", origin, error.what());
   }
   if (!header.is_object()) fail("{}: header is not a JSON object", origin);

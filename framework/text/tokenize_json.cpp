@@ -10,9 +10,10 @@ nlohmann::ordered_json tokenize_json_line(const WordPieceTokenizer& tokenizer,
                                           std::string_view line, const std::string& source,
                                           int64_t line_number, int64_t max_length) {
   nlohmann::ordered_json record;
+  // Besides parse_error, parsing throws out_of_range for a number beyond double (1e999).
   try {
     record = nlohmann::ordered_json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     fail("{} line {}: not valid JSON: {}", source, line_number, e.what());
   }
   if (!record.is_object()) {

@@ -30,10 +30,13 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 
 nlohmann::json read_json_file(const std::string& path) {
   const std::string text = read_file(path);
+  // Besides parse_error, parsing throws out_of_range for a number beyond double (1e999).
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     fail("{}: invalid JSON at byte {}: {}", path, e.byte, e.what());
+  } catch (const nlohmann::json::out_of_range& e) {
+    fail("{}: invalid JSON: {}", path, e.what());
   }
 }
 
@@ -48,7 +51,7 @@ std::vector<nlohmann::json> read_json_lines(const std::string& path) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       out.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, out_of_range (1e999)
       fail("{}:{}: invalid JSON: {}", path, line_number, e.what());
     }
   }
