@@ -1,10 +1,32 @@
 #include "framework/prune/sample_batches.h"
 
+#include <cmath>
+
 #include "framework/util/error.h"
 #include "framework/util/files.h"
 
 namespace kprune {
 namespace {
+
+// Integers travel as doubles on their way into the tensor: beyond 2^53 they would be rounded,
+// and beyond int64 converting them back is undefined behaviour.
+constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+
+// One entry of `field`: a number, and an integer of at most 2^53 in magnitude when the tensor
+// holds integers (ids, masks, positions, class labels).
+double json_number(const nlohmann::json& value, const std::string& field, torch::ScalarType dtype,
+                   const std::string& origin) {
+  if (torch::isFloatingType(dtype)) {
+    if (!value.is_number())
+      fail("{}: '{}' must hold numbers, found {}", origin, field, value.dump());
+    return value.get<double>();
+  }
+  if (!value.is_number_integer() || std::fabs(value.get<double>()) > kMaxExactInteger) {
+    fail("{}: '{}' must hold integers of at most 2^53 in magnitude, found {}", origin, field,
+         value.dump());
+  }
+  return value.get<double>();
+}
 
 // [rows] or [rows, cols] of numbers -> tensor of `dtype`; ragged rows are an error.
 torch::Tensor json_matrix(const nlohmann::json& json, const std::string& field, int dims,
@@ -14,8 +36,7 @@ torch::Tensor json_matrix(const nlohmann::json& json, const std::string& field, 
   int64_t cols = 0;
   for (const nlohmann::json& row : json) {
     if (dims == 1) {
-      if (!row.is_number()) fail("{}: '{}' must be an array of numbers", origin, field);
-      values.push_back(row.get<double>());
+      values.push_back(json_number(row, field, dtype, origin));
       continue;
     }
     if (!row.is_array()) fail("{}: '{}' must be an array of rows", origin, field);
@@ -24,7 +45,7 @@ torch::Tensor json_matrix(const nlohmann::json& json, const std::string& field, 
       fail("{}: the rows of '{}' must be padded to one length (found {} and {})", origin, field,
            cols, row.size());
     }
-    for (const nlohmann::json& v : row) values.push_back(v.get<double>());
+    for (const nlohmann::json& v : row) values.push_back(json_number(v, field, dtype, origin));
   }
   torch::Tensor t = torch::tensor(values, torch::kFloat64).to(dtype);
   const int64_t rows = static_cast<int64_t>(json.size());
