@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -96,6 +97,12 @@ Entry parse_entry(const std::string& origin, const std::string& name, const nloh
       return bad(fmt::format("shape entry {} is not a non-negative integer", dim.dump()));
     }
     const uint64_t size = dim.get<uint64_t>();
+    // Tensor sizes are int64: a larger entry would turn negative (with a zero elsewhere in the
+    // shape, the byte count alone does not catch it).
+    if (size > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return bad(fmt::format("shape entry {} exceeds the largest tensor size {}", size,
+                             std::numeric_limits<int64_t>::max()));
+    }
     if (size != 0 && byte_size > kLimit / size) too_large = true;
     byte_size = too_large ? kLimit : byte_size * size;
     entry.shape.push_back(static_cast<int64_t>(size));
