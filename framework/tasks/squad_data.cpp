@@ -58,11 +58,14 @@ std::vector<SquadAnswer> read_answers(const nlohmann::json& list, const char* ke
     const std::vector<char32_t> text = decode_utf8(answer.text);
     const auto length = static_cast<int64_t>(text.size());
     const auto context_length = static_cast<int64_t>(context.size());
-    if (answer.start < 0 || answer.start + length > context_length ||
-        !std::equal(text.begin(), text.end(), context.begin() + answer.start)) {
+    // answer_start may be any int64: answer_start + length is formed only when it cannot overflow.
+    const bool inside = answer.start >= 0 && answer.start <= context_length - length;
+    if (!inside || !std::equal(text.begin(), text.end(), context.begin() + answer.start)) {
+      const int64_t found_end =
+          answer.start > context_length - length ? context_length : answer.start + length;
       std::string found;
       for (int64_t c = std::clamp<int64_t>(answer.start, 0, context_length);
-           c < std::clamp<int64_t>(answer.start + length, 0, context_length); ++c) {
+           c < std::clamp<int64_t>(found_end, 0, context_length); ++c) {
         append_utf8(context[static_cast<size_t>(c)], found);
       }
       fail("{}: {}: answer \"{}\" is not the context at answer_start {} (found \"{}\")",
