@@ -13,6 +13,8 @@ namespace {
 
 constexpr const char* kHeadsKey = "kprune_heads_per_layer";
 constexpr const char* kNeuronsKey = "kprune_neurons_per_layer";
+// Far beyond any BERT-family encoder (BERT-large has 24 layers).
+constexpr int64_t kMaxLayers = 4096;
 
 // Typed access to config.json fields; errors name the file, the key, and what was expected.
 class JsonReader {
@@ -193,6 +195,12 @@ EncoderConfig EncoderConfig::from_json(const nlohmann::json& json, const std::st
     config.head_kind = HeadKind::classification;
   }
 
+  // Before the per-layer counts are allocated: a layer count from a corrupt file must fail here,
+  // not in an allocation of terabytes.
+  if (config.num_layers > kMaxLayers) {
+    fail("{}: field '{}' is {}, more than the {} layers kprune supports", origin, keys.num_layers,
+         config.num_layers, kMaxLayers);
+  }
   config.reset_unit_counts();
   if (json.contains(kHeadsKey)) {
     config.heads_per_layer = reader.integer_list(kHeadsKey, config.num_layers);
