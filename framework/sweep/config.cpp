@@ -20,6 +20,8 @@ const std::vector<std::string> kSweepKeys = {"name",        "output",  "device",
                                              "repetitions", "retries", "sample_size", "artifacts"};
 const std::vector<std::string> kModelKeys = {"checkpoints", "checkpoint", "recipe", "description"};
 const std::vector<std::string> kGridReservedKeys = {"kind", "zip", "include", "exclude"};
+// One seed is made per repetition: a typo of a few extra digits must fail, not exhaust memory.
+constexpr int64_t kMaxRepetitions = 10000;
 
 class Reader {
  public:
@@ -178,7 +180,9 @@ void Reader::read_sweep(const toml::table& table, SweepSettings& sweep) const {
       if (table.contains("seeds"))
         fail("{}: give either seeds or repetitions, not both", where(node));
       const int64_t count = integer_value(node, name);
-      if (count < 1) fail("{}: repetitions must be at least 1, found {}", where(node), count);
+      if (count < 1 || count > kMaxRepetitions) {
+        fail("{}: repetitions must be in [1, {}], found {}", where(node), kMaxRepetitions, count);
+      }
       for (int64_t seed = 0; seed < count; ++seed) sweep.seeds.push_back(std::to_string(seed));
     }
   }
