@@ -3,9 +3,9 @@
 # each for N seconds, two at a time. New inputs are merged into CORPUS/<target>; the seeds are
 # made from ../shared at every run. Prints per target: seconds, executions, coverage (cov, ft)
 # and crashes (their inputs land in BUILD/crashes/<target>/). Exits 1 if any target crashed.
-#   scripts/fuzz.sh [--seconds N] [--smoke] [--jobs J] [--build-only] [--no-build]
-#                   [--build-dir DIR] [--corpus DIR] [TARGET...]
-#   --smoke   N = $KPRUNE_FUZZ_SMOKE_SECONDS (default 10): the quick run of the test suite
+# Needs clang (scripts/install-deps.sh --fuzz).
+#   scripts/fuzz.sh [--seconds N (600)] [--jobs J (2)] [--build-only] [--no-build]
+#                   [--build-dir DIR (build-fuzz)] [--corpus DIR (BUILD/corpus)] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=600 jobs=2 build=true run=true build_dir=build-fuzz corpus=
@@ -13,13 +13,12 @@ targets=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) seconds=$2; shift ;;
-    --smoke) seconds=${KPRUNE_FUZZ_SMOKE_SECONDS:-10} ;;
     --jobs) jobs=$2; shift ;;
     --build-only) run=false ;;
     --no-build) build=false ;;
     --build-dir) build_dir=$2; shift ;;
     --corpus) corpus=$2; shift ;;
-    -*) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    -*) sed -n '2,8p' "$0" >&2; exit 2 ;;
     *) targets+=("$1") ;;
   esac
   shift

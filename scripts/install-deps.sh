@@ -2,12 +2,16 @@
 # Installs every system package kprune needs on Debian 12 (idempotent; needs root or sudo).
 #   --slurm  also Slurm and munge, for the test that runs sweeps through sbatch on a local
 #            single-node cluster (scripts/slurm-local.sh); no daemon is enabled or configured.
+#   --fuzz   also clang with its libFuzzer and sanitizer runtimes, for the fuzz targets
+#            (scripts/fuzz.sh, docs/fuzzing.md).
 set -euo pipefail
 with_slurm=false
+with_fuzz=false
 for arg in "$@"; do
   case $arg in
     --slurm) with_slurm=true ;;
-    *) echo "usage: $0 [--slurm]" >&2; exit 2 ;;
+    --fuzz) with_fuzz=true ;;
+    *) echo "usage: $0 [--slurm] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 packages=(
@@ -20,6 +24,9 @@ packages=(
 )
 if $with_slurm; then
   packages+=(slurmctld slurmd slurm-client munge)
+fi
+if $with_fuzz; then
+  packages+=(clang clang-14 libclang-rt-14-dev)
 fi
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
