@@ -1,16 +1,23 @@
-// vocab.txt of a checkpoint (one token a line, arbitrary bytes), then a tokenization with it.
-// Input: one flag byte (bit 0: lower-case), then the file.
-#include "framework/text/wordpiece_tokenizer.h"
+// The tokenizer files of a checkpoint directory: tokenizer_config.json (do_lower_case) and
+// vocab.txt (one token a line, arbitrary bytes), then a tokenization with the vocabulary.
+// Input: tokenizer_config.json, '\0', vocab.txt; without a '\0', vocab.txt alone.
+#include "framework/tasks/tokenizer_files.h"
 #include "fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace kprune;
-  if (size < 1) return 0;
-  const bool lower_case = (data[0] & 1) != 0;
-  const std::string path =
-      fuzz::input_folder().write("vocab.txt", fuzz::as_text(data + 1, size - 1));
+  const std::string_view input = fuzz::as_text(data, size);
+  const size_t nul = input.find('\0');
+  const fuzz::InputFolder& folder = fuzz::input_folder();
+  std::filesystem::remove(folder.path() / "checkpoint/tokenizer_config.json");
+  if (nul != std::string_view::npos) {
+    folder.write("checkpoint/tokenizer_config.json", input.substr(0, nul));
+  }
+  folder.write("checkpoint/vocab.txt",
+               nul == std::string_view::npos ? input : input.substr(nul + 1));
   fuzz::expect_clean([&] {
-    const WordPieceTokenizer tokenizer = WordPieceTokenizer::from_vocab_file(path, lower_case);
+    const WordPieceTokenizer tokenizer =
+        load_checkpoint_tokenizer((folder.path() / "checkpoint").string());
     tokenizer.encode("Héllo, [MASK] wörld! 你好 unaffable playing", "[SEP]second text", 16);
     tokenizer.id_to_token(tokenizer.vocab_size() - 1);
   });

@@ -73,8 +73,11 @@ def main(shared, out):
     if vocab.exists():
         lines = vocab.read_bytes().splitlines(keepends=True)
         # The specials and [unused] entries, then a spread of words and "##" pieces.
-        add("vocab", "bert-base-uncased-sample", b"\x01" + b"".join(lines[:120] + lines[120::97]))
-    add("vocab", "minimal-cased", b"\x00[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nab\r\n##c\r\n")
+        add("vocab", "bert-base-uncased-sample", b"".join(lines[:120] + lines[120::97]))
+    add("vocab", "minimal-cased",
+        b'{"do_lower_case": false}\0[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nab\r\n##c\r\n')
+    add("vocab", "minimal-uncased", b'{"do_lower_case": true, "model_max_length": 512}\0[PAD]\n[UNK]\n'
+        b'[CLS]\n[SEP]\n[MASK]\nab\n##c\n')
 
     golden = shared / "fixtures/tokenizer/bert-base-uncased-golden.jsonl"
     if golden.exists():
