@@ -117,9 +117,14 @@ class Coordinator {
  private:
   void run_here();
   void run_with_workers();
-  // Records a finished attempt (or requeues it for a retry) and the dependents it failed.
+  // Takes a finished attempt (or requeues it for a retry) and the dependents it failed into
+  // the records to write.
   void handle(RunRecord record);
-  void check_signals();
+  // Writes the records handle() took; false when there were none.
+  bool record_finished();
+  void report_progress();
+  // True when a signal stopped the hand-out just now.
+  bool check_signals();
   std::string running_fields() const;
   int64_t progress_total() const { return static_cast<int64_t>(plan_.to_run.size()); }
 
@@ -131,8 +136,9 @@ class Coordinator {
   Scheduler scheduler_;
   Progress progress_;
   RunReport report_;
-  std::map<int, JobSpec> running_;  // rank -> job
-  std::vector<JobSpec> blocked_;    // inputs missing: recorded as skipped
+  std::map<int, JobSpec> running_;   // rank -> job
+  std::vector<RunRecord> finished_;  // handled, not yet written
+  std::vector<JobSpec> blocked_;     // inputs missing: recorded as skipped
 };
 
 // The plan without the jobs whose inputs are missing.
@@ -187,14 +193,14 @@ RunReport Coordinator::run() {
   return report_;
 }
 
-void Coordinator::check_signals() {
-  if (stop_signals > 0 && !scheduler_.stopped()) {
-    scheduler_.stop();
-    std::cerr << fmt::format(
-        "sweep: stop requested: recording the {} job(s) in flight, then exiting "
-        "(signal again to exit at once)\n",
-        scheduler_.running());
-  }
+bool Coordinator::check_signals() {
+  if (stop_signals == 0 || scheduler_.stopped()) return false;
+  scheduler_.stop();
+  std::cerr << fmt::format(
+      "sweep: stop requested: recording the {} job(s) in flight, then exiting "
+      "(signal again to exit at once)\n",
+      scheduler_.running());
+  return true;
 }
 
 void Coordinator::run_here() {
@@ -212,6 +218,7 @@ void Coordinator::run_here() {
     RunRecord record = execute_job(*job, context, registry_, logs_dir_for(options_.output));
     running_.erase(0);
     handle(std::move(record));
+    record_finished();
   }
 }
 
@@ -219,13 +226,17 @@ void Coordinator::run_with_workers() {
   std::set<int> idle;
   std::set<int> released;
   std::map<int, std::string> worker_key;
+  std::multiset<std::string> busy_keys;  // of the running jobs
   const json settings = settings_json(options_);
   const int workers = mpi_.size() - 1;
   while (static_cast<int>(released.size()) < workers) {
-    check_signals();
+    bool changed = check_signals();
+    // Every pending message, not one per pass: at 1,024 ranks results arrive faster than
+    // passes. Each worker has at most one message in flight, so this ends.
     json message;
     int from = 0;
-    if (receive_json(MPI_ANY_SOURCE, kTagToCoordinator, false, message, from)) {
+    while (receive_json(MPI_ANY_SOURCE, kTagToCoordinator, false, message, from)) {
+      changed = true;
       if (message.at("type") == "result") {
         RunRecord record;
         record.spec = running_.at(from);
@@ -233,14 +244,14 @@ void Coordinator::run_with_workers() {
         record.rank = from;
         record.wall_time_s = message.at("wall_time_s").get<double>();
         record.peak_rss_mb = message.at("peak_rss_mb").get<double>();
+        busy_keys.erase(busy_keys.find(record.spec.cache_key));
         running_.erase(from);
         handle(std::move(record));
       }
       idle.insert(from);
     }
-    std::multiset<std::string> busy_keys;
-    for (const auto& [rank, job] : running_) busy_keys.insert(job.cache_key);
-    for (auto it = idle.begin(); it != idle.end();) {
+    // Without news there is nothing new to hand out.
+    for (auto it = idle.begin(); changed && it != idle.end();) {
       const int rank = *it;
       if (std::optional<JobSpec> job = scheduler_.next(worker_key[rank], busy_keys)) {
         send_json(rank, kTagToWorker,
@@ -257,10 +268,11 @@ void Coordinator::run_with_workers() {
         ++it;
       }
     }
-    if (message.is_null()) std::this_thread::sleep_for(kPollInterval);
-    // handle() prints the final line; afterwards only the workers are being released.
-    if (report_.done + report_.failed < progress_total())
-      progress_.update(report_.done + report_.failed, running_fields());
+    // Written after the hand-out, so that workers do not wait for the disk.
+    const bool wrote = record_finished();
+    // Once everything is recorded (the final line is printed), only workers are released.
+    if (!wrote && report_.done + report_.failed < progress_total()) report_progress();
+    if (!changed) std::this_thread::sleep_for(kPollInterval);
   }
 }
 
@@ -285,17 +297,28 @@ void Coordinator::handle(RunRecord record) {
   record.result.attrs["attempts"] = std::to_string(outcome.attempts);
   if (!ok)
     std::cerr << fmt::format("sweep: job {} failed: {}\n", record.spec.id, record.result.error);
-  std::vector<RunRecord> records{std::move(record)};
-  for (const JobSpec& dependent : outcome.dependents_failed) {
-    records.push_back(failed_record(
-        dependent, -1, fmt::format("dependency failed: job {}", records.front().spec.id)));
+  const std::string id = record.spec.id;
+  finished_.push_back(std::move(record));
+  for (const JobSpec& dependent : outcome.dependents_failed)
+    finished_.push_back(failed_record(dependent, -1, fmt::format("dependency failed: job {}", id)));
+}
+
+bool Coordinator::record_finished() {
+  if (finished_.empty()) return false;
+  for (RunRecord& record : finished_) {
+    store_.write(record);
+    (record.result.status == "done" ? report_.done : report_.failed) += 1;
+    report_.records.push_back(std::move(record));
   }
-  for (RunRecord& next : records) {
-    store_.write(next);
-    (next.result.status == "done" ? report_.done : report_.failed) += 1;
-    report_.records.push_back(std::move(next));
-  }
-  progress_.update(report_.done + report_.failed, running_fields());
+  finished_.clear();
+  report_progress();
+  return true;
+}
+
+void Coordinator::report_progress() {
+  const int64_t recorded = report_.done + report_.failed;
+  // The running list costs O(ranks) to build: only for a line that is printed.
+  if (progress_.due(recorded)) progress_.update(recorded, running_fields());
 }
 
 }  // namespace

@@ -18,10 +18,13 @@ std::string format_duration(double seconds) {
 Progress::Progress(std::string label, int64_t total, double min_interval_s)
     : label_(std::move(label)), total_(total), min_interval_s_(min_interval_s) {}
 
+bool Progress::due(int64_t done) const {
+  return done >= total_ || clock_.seconds() - last_print_s_ >= min_interval_s_;
+}
+
 void Progress::update(int64_t done, const std::string& fields) {
-  const double now = clock_.seconds();
-  if (now - last_print_s_ < min_interval_s_ && done < total_) return;
-  last_print_s_ = now;
+  if (!due(done)) return;
+  last_print_s_ = clock_.seconds();
   print(done, fields);
 }
 

@@ -13,6 +13,8 @@ class Progress {
   Progress(std::string label, int64_t total, double min_interval_s = 2.0);
   // Reports that `done` of `total` steps are finished; `fields` is appended (e.g. "loss 0.31").
   void update(int64_t done, const std::string& fields = "");
+  // Whether update(done) would print now: a caller can skip building costly fields.
+  bool due(int64_t done) const;
   void finish(const std::string& fields = "");
   double elapsed_s() const { return clock_.seconds(); }
 
