@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh [--seconds N (600)] [--jobs J (2)] [--build-only] [--no-build]
 #                   [--build-dir DIR (build-fuzz)] [--corpus DIR (BUILD/corpus)] [TARGET...]
 set -euo pipefail
+# One block, parsed whole before it runs: editing this file during a long run cannot derail it.
+{
 cd "$(dirname "$0")/.."
 seconds=600 jobs=2 build=true run=true build_dir=build-fuzz corpus=
 targets=()
@@ -72,3 +74,4 @@ for target in "${targets[@]}"; do
     "${cov:--}" "${ft:--}" "${units:--}" "${crashes:-none}"
 done
 exit $status
+}
