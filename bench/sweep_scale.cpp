@@ -8,14 +8,16 @@
 //     Coordinator::run_with_workers (framework/sweep/runner.cpp) makes them. The CPU time of
 //     each pass is the coordinator's service time on the simulated clock, so a saturated
 //     coordinator shows up as queueing: "latency" is the time from a worker's result reaching
-//     rank 0 to its next job leaving it, the per-job overhead.
+//     rank 0 to the worker starting its next job (its next probe), the per-job overhead.
 // (b) The real kprune-sweep under mpirun with stand-in jobs at the rank counts this machine
-//     holds: per-job overhead = workers x (wall - startup) / jobs - job length, beside the
-//     model of the same sweep.
+//     holds, beside the model of the same sweep: the per-job overhead is timed from the job
+//     logs, the time on each rank from one job's end to the next one's start.
 // The default (1,000 and 10,000 jobs) takes about 3 minutes; each simulated job costs a real
 // HDF5 write, so --jobs 1000 5000 10000 50000 takes about 15.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <CLI/CLI.hpp>
@@ -210,7 +212,7 @@ struct ModelRow {
   double schedule_cpu_s = 0;     // Scheduler calls
   double write_cpu_s = 0;        // ResultStore::write
   int64_t writes = 0;
-  // Result received -> next job sent, summed over the results answered with a job.
+  // Message received -> the worker starts its next job, summed over the jobs handed out.
   double latency_sum_s = 0;
   int64_t latencies = 0;
   double mean_job_s = 0;
@@ -374,15 +376,18 @@ ModelRow ClusterModel::run() {
     double handed_out_s = 0;
     const double cpu = pass(arrivals, handed_out_s);
     row_.coordinator_cpu_s += cpu;
+    std::map<int, double> answered_at;  // rank -> when its message arrived
+    for (const Arrival& arrival : arrivals) answered_at[arrival.rank] = arrival.time;
     for (const int rank : sent_) {
       // The worker sees its job at its next probe, runs it, and its result arrives.
       const JobSpec& job = running_.at(rank);
+      const double started = now + handed_out_s + probe(random_);
       outbox_[static_cast<size_t>(rank)] = result_text_.at(job.kind);
-      arrivals_.push({now + handed_out_s + probe(random_) + length_.at(job.id), rank});
-    }
-    for (const Arrival& arrival : arrivals) {
-      if (std::find(sent_.begin(), sent_.end(), arrival.rank) == sent_.end()) continue;
-      row_.latency_sum_s += now + handed_out_s - arrival.time;
+      arrivals_.push({started + length_.at(job.id), rank});
+      // A rank that sat idle until a job became ready waited for the grid, not the coordinator.
+      const auto answered = answered_at.find(rank);
+      if (answered == answered_at.end()) continue;
+      row_.latency_sum_s += started - answered->second;
       ++row_.latencies;
     }
     now += cpu;
@@ -396,9 +401,41 @@ struct MpiRow {
   int ranks = 0;
   int64_t jobs = 0;
   double wall_s = 0;
-  double startup_s = 0;
-  double overhead_s = 0;  // per job, worker side
+  double wait_s = 0;  // mean time a worker waited between two jobs
 };
+
+// A job's log is created when the job starts and last written when it ends (execute_job), so
+// on each rank the time from one log's last write to the next log's creation is what the
+// worker waited between the two jobs: its result going to rank 0 and its next job coming back.
+double mean_wait_between_jobs(const std::string& logs_dir) {
+  std::map<int, std::vector<std::pair<double, double>>> jobs_of_rank;  // (start, end)
+  const auto seconds = [](const statx_timestamp& time) {
+    return static_cast<double>(time.tv_sec) + 1e-9 * static_cast<double>(time.tv_nsec);
+  };
+  for (const auto& entry : std::filesystem::directory_iterator(logs_dir)) {
+    struct statx times {};
+    if (statx(AT_FDCWD, entry.path().c_str(), 0, STATX_BTIME | STATX_MTIME, &times) != 0 ||
+        (times.stx_mask & STATX_BTIME) == 0) {
+      kprune::fail("{}: the file system gives no creation time to time the job by",
+                   entry.path().string());
+    }
+    std::string first_line;
+    std::getline(std::ifstream(entry.path()), first_line);
+    const size_t rank_at = first_line.find(" rank ");
+    if (rank_at == std::string::npos)
+      kprune::fail("{}: no rank in its first line \"{}\"", entry.path().string(), first_line);
+    const int rank = std::stoi(first_line.substr(rank_at + 6));
+    jobs_of_rank[rank].emplace_back(seconds(times.stx_btime), seconds(times.stx_mtime));
+  }
+  double waited = 0;
+  int64_t waits = 0;
+  for (auto& [rank, jobs] : jobs_of_rank) {
+    std::sort(jobs.begin(), jobs.end());
+    for (size_t i = 1; i < jobs.size(); ++i, ++waits) waited += jobs[i].first - jobs[i - 1].second;
+  }
+  if (waits == 0) kprune::fail("{}: no rank ran two jobs", logs_dir);
+  return waited / static_cast<double>(waits);
+}
 
 MpiRow measure_mpi(int ranks, const Options& options) {
   const std::string dir = fresh_dir(fmt::format("mpi-{}", ranks));
@@ -411,16 +448,13 @@ MpiRow measure_mpi(int ranks, const Options& options) {
       "[sweep]\noutput = \"{}/results.h5\"\n[grids.main]\nkind = \"standin\"\ntask = \"t\"\n"
       "tag = [{}]\nduration_s = {}\n",
       dir, tags, options.mpi_job_s);
-  const std::string command =
-      fmt::format("OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np {} {} {}",
-                  ranks, KPRUNE_SWEEP_BIN, config);
   MpiRow row;
   row.ranks = ranks;
   row.jobs = jobs;
-  row.wall_s = kprune::bench::timed_command(command);
-  row.startup_s = kprune::bench::timed_command(command);  // every job done: start-up alone
-  row.overhead_s =
-      workers * (row.wall_s - row.startup_s) / static_cast<double>(jobs) - options.mpi_job_s;
+  row.wall_s = kprune::bench::timed_command(
+      fmt::format("OPENBLAS_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe -np {} {} {}",
+                  ranks, KPRUNE_SWEEP_BIN, config));
+  row.wait_s = mean_wait_between_jobs(dir + "/results.logs");
   std::filesystem::remove_all(dir);
   return row;
 }
@@ -495,18 +529,16 @@ int main(int argc, char** argv) {
   standin.masks.clear();
   standin.sample_size = 0;
   fmt::print(
-      "\nreal kprune-sweep under mpirun, {} stand-in jobs per worker x {} s; overhead/job = "
-      "workers x time / jobs - job length, the real run's time being wall - startup:\n"
-      "| ranks | jobs | wall s | startup s | real overhead ms/job | model overhead ms/job | "
-      "model us/job |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+      "\nreal kprune-sweep under mpirun, {} stand-in jobs per worker x {} s: a worker's wait "
+      "between two jobs, from the job logs, and in the model of the same sweep:\n"
+      "| ranks | jobs | wall s | real wait ms/job | model wait ms/job | model us/job |\n"
+      "|---:|---:|---:|---:|---:|---:|\n",
       options.mpi_jobs_per_worker, options.mpi_job_s);
   for (const int ranks : options.mpi_ranks) {
     const MpiRow real = measure_mpi(ranks, options);
     const ModelRow model = ClusterModel(standin, real.jobs, ranks, {}).run();
-    const double model_overhead_s =
-        (ranks - 1) * model.makespan_s / static_cast<double>(model.jobs) - model.mean_job_s;
-    fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.0f} |\n", ranks, real.jobs,
-               real.wall_s, real.startup_s, 1e3 * real.overhead_s, 1e3 * model_overhead_s,
+    fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.0f} |\n", ranks, real.jobs, real.wall_s,
+               1e3 * real.wait_s, 1e3 * model.latency_sum_s / static_cast<double>(model.latencies),
                1e6 * model.coordinator_cpu_s / static_cast<double>(model.jobs));
     std::fflush(stdout);
   }
