@@ -25,10 +25,10 @@ Scheduler::Scheduler(std::vector<JobSpec> jobs, int retries, bool fail_fast)
     }
   }
   for (size_t i = 0; i < jobs_.size(); ++i)
-    if (unfinished_dependencies_[i] == 0) make_ready(i);
+    if (unfinished_dependencies_[i] == 0) add_ready(i);
 }
 
-void Scheduler::make_ready(size_t index) {
+void Scheduler::add_ready(size_t index) {
   ready_.insert(index);
   std::set<size_t>& of_key = ready_by_key_[jobs_[index].cache_key];
   if (!of_key.empty() && *of_key.begin() < index) {
@@ -40,7 +40,7 @@ void Scheduler::make_ready(size_t index) {
   first_ready_of_key_.insert(index);
 }
 
-void Scheduler::unmake_ready(size_t index) {
+void Scheduler::remove_ready(size_t index) {
   ready_.erase(index);
   auto key = ready_by_key_.find(jobs_[index].cache_key);
   std::set<size_t>& of_key = key->second;
@@ -70,7 +70,7 @@ std::optional<JobSpec> Scheduler::next(const std::string& worker_key,
     }
   }
   if (!chosen) chosen = *ready_.begin();
-  unmake_ready(*chosen);
+  remove_ready(*chosen);
   states_[*chosen] = State::kRunning;
   ++attempts_[*chosen];
   ++running_;
@@ -91,13 +91,13 @@ Scheduler::Outcome Scheduler::finish(const std::string& id, bool ok) {
     ++done_;
     for (size_t dependent : dependents_[index]) {
       if (--unfinished_dependencies_[dependent] == 0 && states_[dependent] == State::kPending)
-        make_ready(dependent);
+        add_ready(dependent);
     }
     return outcome;
   }
   if (attempts_[index] <= retries_ && !stopped_) {
     states_[index] = State::kPending;
-    make_ready(index);
+    add_ready(index);
     outcome.final = false;
     return outcome;
   }

@@ -51,8 +51,8 @@ class Scheduler {
 
  private:
   enum class State { kPending, kRunning, kDone, kFailed };
-  void make_ready(size_t index);
-  void unmake_ready(size_t index);
+  void add_ready(size_t index);
+  void remove_ready(size_t index);
 
   std::vector<JobSpec> jobs_;
   std::vector<State> states_;
