@@ -44,7 +44,11 @@ fuzz_one() {
   mkdir -p "$corpus/$target" "$build_dir/seeds/$target" "$artifacts" "$build_dir/logs"
   # -timeout: an input that takes 10 s is a hang, reported like a crash.
   "$build_dir/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$artifacts" "$corpus/$target" "$build_dir/seeds/$target" >"$log" 2>&1 || true
+    -artifact_prefix="$artifacts" "$corpus/$target" "$build_dir/seeds/$target" >"$log" 2>&1 &
+  local pid=$!
+  wait "$pid" || true
+  # libFuzzer exits without running destructors: the target's input folder (fuzz_support.h) stays.
+  rm -rf "/dev/shm/kprune-fuzz-$pid" "${TMPDIR:-/tmp}/kprune-fuzz-$pid"
 }
 
 started=$(date +%s)
