@@ -150,7 +150,7 @@ int run_rank0(const MpiSession& mpi, int argc, char** argv) {
         report.blocked > 0 ? fmt::format("{} skipped (inputs missing), ", report.blocked) : "",
         report.total - report.skipped - report.blocked - report.done - report.failed,
         report.interrupted ? " (interrupted: rerun the same command to resume)" : "",
-        options.output);
+        report.output);
     return report.exit_code();
   } catch (const std::exception& error) {
     std::cerr << "kprune-sweep: error: " << error.what() << "\n";

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "framework/util/files.h"
 #include "tests/test_sweep_support.h"
 
 namespace kprune::testing {
@@ -154,32 +155,45 @@ recipe = { kind = "standin", fail = true, duration_s = 0.01 }
   }
 }
 
-// Starts the sweep in a child process, sends `signal_number` once `started` jobs have begun
-// (their log files exist) and returns the wait status.
-int interrupt_sweep(const std::string& dir, const std::string& config, int signal_number,
-                    int started) {
+// Starts `kprune-sweep config` in a child process (in `cwd` when given), its output in `log`.
+pid_t start_sweep(const std::string& config, const std::string& log, const std::string& cwd = "") {
   const pid_t child = fork();
   if (child < 0) throw std::runtime_error("fork failed");
   if (child == 0) {
-    const std::string log = dir + "/first.log";
-    if (freopen(log.c_str(), "w", stdout) == nullptr ||
-        freopen(log.c_str(), "a", stderr) == nullptr) {
+    if (freopen(log.c_str(), "w", stdout) == nullptr || dup2(fileno(stdout), fileno(stderr)) < 0 ||
+        (!cwd.empty() && chdir(cwd.c_str()) != 0)) {
       _exit(126);
     }
     execl(kSweep.c_str(), kSweep.c_str(), config.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
+  return child;
+}
+
+// Waits (at most 15 s) until `started` jobs have begun: their log files exist in `logs`.
+void wait_for_jobs_started(const std::string& logs, int started) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (
-      std::chrono::steady_clock::now() < deadline &&
-      (!std::filesystem::exists(dir + "/results.logs") ||
-       std::distance(std::filesystem::directory_iterator(dir + "/results.logs"), {}) < started)) {
+  while (std::chrono::steady_clock::now() < deadline &&
+         (!std::filesystem::exists(logs) ||
+          std::distance(std::filesystem::directory_iterator(logs), {}) < started)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill(child, signal_number);
+}
+
+int wait_status(pid_t child) {
   int status = 0;
   waitpid(child, &status, 0);
   return status;
+}
+
+// Starts the sweep, sends `signal_number` once `started` jobs have begun and returns the wait
+// status.
+int interrupt_sweep(const std::string& dir, const std::string& config, int signal_number,
+                    int started) {
+  const pid_t child = start_sweep(config, dir + "/first.log");
+  wait_for_jobs_started(dir + "/results.logs", started);
+  kill(child, signal_number);
+  return wait_status(child);
 }
 
 TEST(SweepRunner, SigtermStopsCleanlyAndARerunCompletesEveryJobOnce) {
@@ -254,6 +268,88 @@ crash = true
   const auto rows = read_summary_with_h5py(dir + "/results.h5");
   EXPECT_EQ(done_counts(rows).size(), 12u);
   for (const SummaryRow& row : rows) EXPECT_EQ(row.status, "done");
+}
+
+// Misuse while a sweep runs (issue 19): each is refused or reported, and no result is lost.
+TEST(SweepRunner, ASecondSweepOnTheSameFileIsRefusedWhileTheFirstRuns) {
+  const std::string dir = temp_dir("runner");
+  const std::string config = write_config(dir, 4, 0.15);  // 16 jobs, ~2.4 s
+  const pid_t first = start_sweep(config, dir + "/first.log");
+  wait_for_jobs_started(dir + "/results.logs", 2);
+  const CommandResult second = run_command(kSweep + " " + config);
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find(dir + "/results.h5: the results file is open in another running "
+                                     "kprune-sweep"),
+            std::string::npos)
+      << second.output;
+  const int status = wait_status(first);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir + "/first.log");
+  EXPECT_EQ(done_counts(read_summary_with_h5py(dir + "/results.h5")).size(), 16u);
+}
+
+// The results file a sweep's output names ("results in <path>").
+std::string results_path_in(const std::string& text) {
+  const size_t at = text.rfind("results in ");
+  if (at == std::string::npos) return "";
+  const size_t start = at + std::string("results in ").size();
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+TEST(SweepRunner, AnOutputFolderRemovedMidRunIsRescuedWithEveryResult) {
+  const std::string dir = temp_dir("runner");
+  const std::string out = dir + "/out";
+  std::filesystem::create_directories(out);
+  std::string config_text = read_file(write_config(dir, 4, 0.15));
+  config_text.replace(config_text.find(dir + "/results.h5"), (dir + "/results.h5").size(),
+                      out + "/results.h5");
+  std::ofstream(dir + "/sweep.toml") << config_text;
+  const pid_t sweep = start_sweep(dir + "/sweep.toml", dir + "/first.log", dir);
+  wait_for_jobs_started(out + "/results.logs", 4);
+  std::filesystem::remove_all(out);
+  const int status = wait_status(sweep);
+  const std::string log = read_file(dir + "/first.log");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+  EXPECT_NE(log.find("cannot go on writing the results file " + out +
+                     "/results.h5: it was removed (or its folder was)"),
+            std::string::npos)
+      << log;
+  // The folder is gone: the copy lands in the working directory.
+  const std::string rescued = results_path_in(log);
+  EXPECT_EQ(std::filesystem::path(rescued).parent_path(), std::filesystem::path(dir)) << log;
+  EXPECT_EQ(done_counts(read_summary_with_h5py(rescued)).size(), 16u) << log;
+}
+
+TEST(SweepRunner, AFullFileSystemMidRunIsRescuedWithEveryResult) {
+  const std::string dir = temp_dir("runner");
+  const std::string mount = dir + "/small";
+  std::filesystem::create_directories(mount);
+  // Needs root (as CI is): a tmpfs that passes the sweep's free-space check, then fills up.
+  if (run_command("mount -t tmpfs -o size=100m tmpfs " + mount).exit_code != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  std::string config_text = read_file(write_config(dir, 4, 0.15));
+  config_text.replace(config_text.find(dir + "/results.h5"), (dir + "/results.h5").size(),
+                      mount + "/results.h5");
+  std::ofstream(dir + "/sweep.toml") << config_text;
+  const pid_t sweep = start_sweep(dir + "/sweep.toml", dir + "/first.log", dir);
+  wait_for_jobs_started(mount + "/results.logs", 4);
+  run_command("dd if=/dev/zero of=" + mount + "/filler bs=1M");  // ends with "No space left"
+  const int status = wait_status(sweep);
+  const std::string log = read_file(dir + "/first.log");
+  const auto stored_before_full = read_summary_with_h5py(mount + "/results.h5");
+  run_command("umount " + mount);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+  EXPECT_NE(log.find("cannot go on writing the results file " + mount + "/results.h5"),
+            std::string::npos)
+      << log;
+  // The full folder is not writable: the copy lands in the working directory.
+  const std::string rescued = results_path_in(log);
+  EXPECT_EQ(std::filesystem::path(rescued).parent_path(), std::filesystem::path(dir)) << log;
+  const auto rows = read_summary_with_h5py(rescued);
+  EXPECT_EQ(done_counts(rows).size(), 16u) << log;
+  // The full file still opens, with a prefix of the rescued rows.
+  ASSERT_LE(stored_before_full.size(), rows.size());
+  for (size_t i = 0; i < stored_before_full.size(); ++i)
+    EXPECT_EQ(stored_before_full[i].job_id, rows[i].job_id);
 }
 
 }  // namespace

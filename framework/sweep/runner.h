@@ -54,6 +54,7 @@ struct RunReport {
   int64_t blocked = 0;             // recorded as skipped: inputs missing
   bool interrupted = false;        // SIGINT/SIGTERM or --fail-fast stopped the hand-out
   std::vector<RunRecord> records;  // this run's, in the order they were written
+  std::string output;              // the results file (a rescue copy if the output went away)
 
   // 0 all done; 1 a job failed; 3 interrupted before every job ran.
   int exit_code() const;

@@ -1,11 +1,20 @@
 #include "framework/sweep/store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -73,6 +82,76 @@ class Handle {
 hid_t check(hid_t id, const std::string& path, const std::string& what) {
   if (id < 0) fail("{}: HDF5 could not {}", path, what);
   return id;
+}
+
+// The file descriptor behind an open file (the default sec2 driver keeps one).
+int descriptor_of(hid_t file, const std::string& path) {
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr)
+    fail("{}: HDF5 gives no file descriptor for the open file", path);
+  return *static_cast<int*>(handle);
+}
+
+// HDF5 locks a file it opens (flock); a second sweep on the same file would only see "cannot
+// open", so say what is going on first.
+void refuse_if_locked(const std::string& path, bool writable) {
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (descriptor < 0) return;  // H5Fopen reports it
+  const bool locked =
+      flock(descriptor, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(descriptor);
+  if (locked) {
+    fail(
+        "{}: the results file is open in another running kprune-sweep (HDF5 holds its lock); "
+        "wait for that sweep to end, or write elsewhere with sweep.output=FILE",
+        path);
+  }
+}
+
+// Where a rescue copy of `path` may go, in order: beside it if its folder still exists, the
+// working directory, the temporary directory (writable ones only).
+std::vector<std::string> rescue_paths(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::string stamp = utc_now();
+  stamp.erase(std::remove(stamp.begin(), stamp.end(), ':'), stamp.end());
+  const std::string name =
+      fs::path(path).stem().string() + ".rescued-" + stamp + "-" + std::to_string(getpid()) + ".h5";
+  std::error_code error;
+  std::vector<std::string> paths;
+  for (const fs::path& folder : {fs::absolute(path, error).parent_path(), fs::current_path(error),
+                                 fs::temp_directory_path(error)}) {
+    if (!folder.empty() && fs::is_directory(folder, error) && access(folder.c_str(), W_OK) == 0)
+      paths.push_back((folder / name).string());
+  }
+  return paths;
+}
+
+// Copies the bytes of an open file, through its descriptor: it may have no name any more.
+void copy_descriptor(int descriptor, const std::string& from, const std::string& to) {
+  const std::string partial = to + ".part";
+  const int out = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) fail("{}: cannot create {} for a rescue copy: {}", from, partial, strerror(errno));
+  auto give_up = [&](const char* what) {
+    const int cause = errno;
+    ::close(out);
+    fail("{}: cannot {} the rescue copy {}: {}", from, what, partial, strerror(cause));
+  };
+  std::vector<char> buffer(1 << 20);
+  off_t offset = 0;
+  while (true) {
+    const ssize_t got = pread(descriptor, buffer.data(), buffer.size(), offset);
+    if (got < 0) give_up("read the open results file for");
+    if (got == 0) break;
+    for (ssize_t written = 0; written < got;) {
+      const ssize_t put = ::write(out, buffer.data() + written, static_cast<size_t>(got - written));
+      if (put < 0) give_up("write");
+      written += put;
+    }
+    offset += got;
+  }
+  if (fsync(out) != 0) give_up("complete");
+  if (::close(out) != 0 || std::rename(partial.c_str(), to.c_str()) != 0)
+    fail("{}: cannot complete the rescue copy {}: {}", from, to, strerror(errno));
 }
 
 hid_t make_string_type() {
@@ -241,6 +320,7 @@ void ResultStore::open_existing(bool writable) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   string_type_ = make_string_type();
   summary_type_ = make_summary_type(string_type_);
+  refuse_if_locked(path_, writable);
   file_ = H5Fopen(path_.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file_ < 0) {
     fail("{}: cannot open the results file{} (not HDF5, damaged, or open in another sweep)", path_,
@@ -291,6 +371,85 @@ void ResultStore::read_summary() {
 
 void ResultStore::write(const RunRecord& record) {
   if (!writable_) fail("{}: opened read-only", path_);
+  // A malformed record is the job's fault, not the file system's: refused before any write.
+  for (const auto& [key, dataset] : record.result.datasets) {
+    const size_t stored = dataset.type == NumericDataset::Type::kInt64 ? dataset.integers.size()
+                                                                       : dataset.reals.size();
+    if (static_cast<int64_t>(stored) != dataset.element_count()) {
+      fail("job {}: dataset {} has {} values for its shape of {} elements", record.spec.id, key,
+           stored, dataset.element_count());
+    }
+  }
+  std::string why = moved_away();
+  if (why.empty()) why = no_room_for(record);
+  if (!why.empty()) {
+    if (relocated_) {
+      fail("{}: cannot write the result of job {}: {}; the file holds every result before it",
+           path_, record.spec.id, why);
+    }
+    relocate(why);
+  }
+  try {
+    write_here(record);
+  } catch (const std::exception& error) {
+    if (relocated_) throw;  // one rescue per run: a second failure is not the file system's
+    relocate(error.what());
+    write_here(record);
+  }
+}
+
+std::string ResultStore::moved_away() const {
+  struct stat held {};
+  struct stat named {};
+  if (fstat(descriptor_of(file_, path_), &held) != 0) return "";
+  if (stat(path_.c_str(), &named) != 0) return "it was removed (or its folder was)";
+  if (named.st_dev != held.st_dev || named.st_ino != held.st_ino)
+    return "another file was moved over it";
+  return "";
+}
+
+std::string ResultStore::no_room_for(const RunRecord& record) const {
+  struct statvfs space {};
+  if (fstatvfs(descriptor_of(file_, path_), &space) != 0) return "";
+  // HDF5 rewrites metadata in place when it flushes: a flush that runs out of space half-way
+  // leaves neither the old nor the new state, so a result is written only with room to spare.
+  uint64_t bytes = 1 << 20;  // attributes, the summary row and HDF5 metadata fit in this
+  for (const auto& [key, dataset] : record.result.datasets)
+    bytes += 8 * static_cast<uint64_t>(dataset.element_count());
+  const uint64_t available = static_cast<uint64_t>(space.f_bavail) * space.f_frsize;
+  if (available >= 2 * bytes) return "";
+  return fmt::format("its file system has {} KiB free, too little for a result of about {} KiB",
+                     available / 1024, bytes / 1024);
+}
+
+void ResultStore::relocate(const std::string& why) {
+  const std::string from = path_;
+  std::string to, failures;
+  for (const std::string& candidate : rescue_paths(from)) {
+    try {
+      copy_descriptor(descriptor_of(file_, from), from, candidate);
+      to = candidate;
+      break;
+    } catch (const Error& error) {
+      std::remove((candidate + ".part").c_str());
+      failures += fmt::format("; {}", error.what());
+    }
+  }
+  if (to.empty())
+    fail("{}: cannot go on writing it ({}), and no rescue copy could be made{}", from, why,
+         failures);
+  close();
+  path_ = to;
+  relocated_ = true;
+  open_existing(true);
+  std::cerr << fmt::format(
+      "sweep: WARNING: cannot go on writing the results file {}: {}. Its {} row(s), as of the "
+      "last result written, were copied to {}, and this run records the rest there; resume "
+      "with sweep.output={}\n",
+      from, why, rows_, to, to);
+}
+
+void ResultStore::write_here(const RunRecord& record) {
   write_run_group(record);
   write_summary_row(record);
   if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) fail("{}: HDF5 could not flush the file", path_);
@@ -379,12 +538,6 @@ void ResultStore::write_run_group(const RunRecord& record) {
   H5Pset_create_intermediate_group(link_creation.get(), 1);
   for (const auto& [key, dataset] : result.datasets) {
     const std::vector<hsize_t> dims(dataset.shape.begin(), dataset.shape.end());
-    const size_t stored = dataset.type == NumericDataset::Type::kInt64 ? dataset.integers.size()
-                                                                       : dataset.reals.size();
-    if (static_cast<int64_t>(stored) != dataset.element_count()) {
-      fail("job {}: dataset {} has {} values for its shape of {} elements", record.spec.id, key,
-           stored, dataset.element_count());
-    }
     Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
     hid_t file_type = H5T_IEEE_F64LE;
     if (dataset.type == NumericDataset::Type::kFloat32) file_type = H5T_IEEE_F32LE;

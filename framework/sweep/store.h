@@ -44,10 +44,23 @@ class ResultStore {
   // The config text of the previous run on this file; empty for a new file.
   const std::string& previous_config_text() const { return previous_config_text_; }
 
-  // Appends the summary row, replaces /runs/<id>, flushes.
+  // Appends the summary row, replaces /runs/<id>, flushes. When the file was removed or
+  // replaced since it was opened (its folder deleted, another file moved over it), or a write
+  // fails (read-only or full file system), the results so far are first copied out of the
+  // file we hold open to a rescue file, which takes over (path() then names it).
   void write(const RunRecord& record);
 
+  // The file the results are in: the output path, or its rescue copy.
+  const std::string& path() const { return path_; }
+
  private:
+  void write_here(const RunRecord& record);
+  // Why the file we hold is no longer the one at path_ (empty: it still is).
+  std::string moved_away() const;
+  // Why the file system cannot take this record safely (empty: it can).
+  std::string no_room_for(const RunRecord& record) const;
+  // Copies the file we hold (its state at the last flush) to a new file and continues there.
+  void relocate(const std::string& why);
   void create_or_open(const std::string& config_path, const std::string& config_text);
   void open_existing(bool writable);
   void close();
@@ -62,6 +75,7 @@ class ResultStore {
   int64_t string_type_ = -1;
   int64_t rows_ = 0;
   bool writable_ = false;
+  bool relocated_ = false;
   std::map<std::string, StoredJob> stored_;
   std::string previous_config_text_;
 };
