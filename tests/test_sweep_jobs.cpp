@@ -381,8 +381,7 @@ TEST(SweepJobs, AKilledRetrainingJobResumesToTheUninterruptedWeights) {
   if (child < 0) throw std::runtime_error("fork failed");
   if (child == 0) {
     const std::string log = dir + "/killed.log";
-    if (freopen(log.c_str(), "w", stdout) == nullptr ||
-        freopen(log.c_str(), "a", stderr) == nullptr) {
+    if (freopen(log.c_str(), "w", stdout) == nullptr || dup2(fileno(stdout), fileno(stderr)) < 0) {
       _exit(126);
     }
     execl(kSweep.c_str(), kSweep.c_str(), parts.c_str(), "--filter", "pruner.variant=w",
@@ -423,6 +422,111 @@ TEST(SweepJobs, AKilledRetrainingJobResumesToTheUninterruptedWeights) {
   ASSERT_FALSE(a.empty());
   ASSERT_FALSE(b.empty());
   EXPECT_TRUE(read_file(a) == read_file(b)) << "the resumed DynaBERT differs";
+}
+
+// A teacher checkpoint replaced while the sweep runs (issue 19): every job records the sha256
+// of the weights it read, the coordinator warns, and a job that read during the replacement
+// fails with a message instead of recording a sha256 that does not describe its weights.
+TEST(SweepJobs, ACheckpointReplacedMidSweepShowsInTheRecordedSha256) {
+  const std::string dir = temp_dir("sweep-replaced");
+  std::ofstream(dir + "/teachers.toml") << fmt::format(R"([sweep]
+output = "{0}/teachers.h5"
+device = "cpu"
+
+[grids.teachers]
+kind = "finetune"
+task = "synthetic"
+layers = {1}
+hidden = {2}
+heads = {3}
+ffn = {4}
+max_position = 64
+steps = 20
+eval_every = 20
+lr = 1e-3
+seed = [0, 1]
+)",
+                                                       dir, kLayers, kHidden, kHeads, kFfn);
+  const CommandResult teachers = run_command(kSweep + " " + dir + "/teachers.toml");
+  ASSERT_EQ(teachers.exit_code, 0) << teachers.output;
+  std::vector<std::string> trained;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/teachers.artifacts"))
+    if (std::filesystem::exists(entry.path() / "model.safetensors"))
+      trained.push_back(entry.path());
+  ASSERT_EQ(trained.size(), 2u);
+  const std::string teacher = dir + "/teacher";
+  std::filesystem::copy(trained[0], teacher);
+  auto sha_of = [](const std::string& file) {
+    return run_command("sha256sum " + file).output.substr(0, 64);
+  };
+  const std::string old_sha = sha_of(teacher + "/model.safetensors");
+  const std::string new_sha = sha_of(trained[1] + "/model.safetensors");
+  ASSERT_NE(old_sha, new_sha);
+
+  // Each seed is its own cache key: its first job loads the teacher again.
+  std::ofstream(dir + "/prune.toml") << fmt::format(R"([sweep]
+output = "{0}/prune.h5"
+device = "cpu"
+sample_size = 32
+seeds = [0, 1, 2, 3, 4, 5]
+
+[models.tiny]
+checkpoint = "{1}"
+
+[grids.main]
+kind = "prune"
+model = "tiny"
+task = "synthetic"
+pruner = "magnitude"
+flops_reduction = [0.3, 0.5]
+)",
+                                                    dir, teacher);
+  const pid_t child = fork();
+  if (child < 0) throw std::runtime_error("fork failed");
+  if (child == 0) {
+    const std::string log = dir + "/prune.log";
+    if (freopen(log.c_str(), "w", stdout) == nullptr || dup2(fileno(stdout), fileno(stderr)) < 0) {
+      _exit(126);
+    }
+    const std::string config = dir + "/prune.toml";
+    execl(kSweep.c_str(), kSweep.c_str(), config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Replace the weights (a new file moved over the old, as a copy tool does) once the first
+  // job has ended.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool first_done = false;
+  while (!first_done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!std::filesystem::exists(dir + "/prune.logs")) continue;
+    for (const auto& entry : std::filesystem::directory_iterator(dir + "/prune.logs"))
+      first_done = first_done || read_file(entry.path()).find(" done after ") != std::string::npos;
+  }
+  std::filesystem::copy_file(trained[1] + "/model.safetensors", teacher + "/new.safetensors");
+  std::filesystem::rename(teacher + "/new.safetensors", teacher + "/model.safetensors");
+  int status = 0;
+  waitpid(child, &status, 0);
+  const std::string log = read_file(dir + "/prune.log");
+  ASSERT_TRUE(first_done) << log;
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+
+  std::map<std::string, int> jobs_by_sha;
+  const nlohmann::json runs = read_runs(dir + "/prune.h5");
+  for (const auto& [id, job] : runs.items()) {
+    if (job.at("status") == "done") {
+      ++jobs_by_sha[job.at("attrs").at("checkpoint_sha256")];
+    } else {
+      EXPECT_NE(job.at("error").get<std::string>().find("changed while the job read it"),
+                std::string::npos)
+          << job.at("error");
+    }
+  }
+  EXPECT_GE(jobs_by_sha[old_sha], 1) << log;
+  EXPECT_GE(jobs_by_sha[new_sha], 1) << log;
+  EXPECT_EQ(jobs_by_sha.size(), 2u) << log;
+  EXPECT_NE(log.find("WARNING: checkpoint " + teacher + " changed during the sweep"),
+            std::string::npos)
+      << log;
 }
 
 TEST(SweepJobs, EveryShippedConfigExpands) {

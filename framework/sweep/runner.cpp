@@ -125,6 +125,8 @@ class Coordinator {
   void report_progress();
   // True when a signal stopped the hand-out just now.
   bool check_signals();
+  // Warns when a job read a checkpoint whose sha256 differs from what earlier jobs read there.
+  void check_checkpoint_unchanged(const RunRecord& record);
   std::string running_fields() const;
   int64_t progress_total() const { return static_cast<int64_t>(plan_.to_run.size()); }
 
@@ -139,6 +141,8 @@ class Coordinator {
   std::map<int, JobSpec> running_;   // rank -> job
   std::vector<RunRecord> finished_;  // handled, not yet written
   std::vector<JobSpec> blocked_;     // inputs missing: recorded as skipped
+  // checkpoint -> (sha256 -> id of the first job that read it)
+  std::map<std::string, std::map<std::string, std::string>> checkpoint_hashes_;
 };
 
 // The plan without the jobs whose inputs are missing.
@@ -190,6 +194,7 @@ RunReport Coordinator::run() {
     run_with_workers();
   }
   report_.interrupted = scheduler_.stopped() && report_.done + report_.failed < progress_total();
+  report_.output = store_.path();
   return report_;
 }
 
@@ -276,6 +281,22 @@ void Coordinator::run_with_workers() {
   }
 }
 
+void Coordinator::check_checkpoint_unchanged(const RunRecord& record) {
+  const auto sha = record.result.attrs.find("checkpoint_sha256");
+  if (sha == record.result.attrs.end() || !record.spec.params.has("checkpoint")) return;
+  auto& hashes = checkpoint_hashes_[record.spec.params.get_string("checkpoint", "")];
+  if (!hashes.emplace(sha->second, record.spec.id).second || hashes.size() == 1) return;
+  std::string earlier;
+  for (const auto& [hash, job] : hashes) {
+    if (hash != sha->second) earlier += fmt::format(" {} (job {})", hash.substr(0, 16), job);
+  }
+  std::cerr << fmt::format(
+      "sweep: WARNING: checkpoint {} changed during the sweep: job {} read sha256 {}, earlier "
+      "jobs read{}; each job's /runs attribute checkpoint_sha256 says which weights it used\n",
+      record.spec.params.get_string("checkpoint", ""), record.spec.id, sha->second.substr(0, 16),
+      earlier);
+}
+
 std::string Coordinator::running_fields() const {
   std::string fields = fmt::format("failed {}", report_.failed);
   if (mpi_.size() > 1 && !running_.empty()) {
@@ -295,6 +316,7 @@ void Coordinator::handle(RunRecord record) {
     return;
   }
   record.result.attrs["attempts"] = std::to_string(outcome.attempts);
+  check_checkpoint_unchanged(record);
   if (!ok)
     std::cerr << fmt::format("sweep: job {} failed: {}\n", record.spec.id, record.result.error);
   const std::string id = record.spec.id;

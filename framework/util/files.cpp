@@ -1,6 +1,10 @@
 #include "framework/util/files.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -25,7 +29,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     out.flush();
     if (!out) fail("{}: write failed (disk full?)", tmp);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("{}: cannot rename {} into place", path, tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    fail("{}: cannot rename {} into place", path, tmp);
 }
 
 nlohmann::json read_json_file(const std::string& path) {
@@ -56,6 +61,13 @@ std::vector<nlohmann::json> read_json_lines(const std::string& path) {
     }
   }
   return out;
+}
+
+std::string file_identity(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) fail("{}: cannot stat: {}", path, std::strerror(errno));
+  return fmt::format("{}:{}:{}:{}", info.st_dev, info.st_ino, info.st_size,
+                     info.st_mtim.tv_sec * 1000000000LL + info.st_mtim.tv_nsec);
 }
 
 }  // namespace kprune

@@ -1,8 +1,7 @@
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace kprune {
 
@@ -13,5 +12,8 @@ void write_file_atomic(const std::string& path, const std::string& bytes);
 nlohmann::json read_json_file(const std::string& path);
 // One JSON value per non-empty line; errors name the file and line.
 std::vector<nlohmann::json> read_json_lines(const std::string& path);
+// "device:inode:size:mtime_ns" of a file: changes when it is rewritten or another file is moved
+// over it; throws when it cannot be read.
+std::string file_identity(const std::string& path);
 
 }  // namespace kprune
