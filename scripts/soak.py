@@ -194,13 +194,24 @@ def read_file(path, jobs, train_sha):
     return done, problems
 
 
-def stop_everything(process):
-    """What a scheduler does to a dead job step: nothing of it survives."""
+def stop_everything(process, rank_pids):
+    """What a scheduler does to a dead job step: nothing of it survives. Ranks whose mpirun
+    was killed live on as orphans (and the coordinator keeps writing): killed by pid too."""
+    for pid in rank_pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"kprune-sweep" in f.read():  # not a recycled pid
+                    os.kill(pid, signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            pass
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     process.wait()
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in rank_pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def run_round(args, config, work, train_id, remaining, train_done, typical_s, rng):
@@ -217,7 +228,9 @@ def run_round(args, config, work, train_id, remaining, train_done, typical_s, rn
     delay = rng.uniform(0.3, max(0.6, typical_s * remaining / args.total_jobs))
     state = os.path.join(work, "soak.artifacts", train_id, "pretrain-state.pt")
     victim = None
+    rank_pids = set()
     while process.poll() is None:
+        rank_pids.update(ranks_of(process.pid).values())
         elapsed = time.monotonic() - started
         if kind == "in-write":
             if elapsed > 4 * typical_s + 30:
@@ -235,6 +248,7 @@ def run_round(args, config, work, train_id, remaining, train_done, typical_s, rn
                 kind = "coordinator"  # the training is done: a plain kill instead
         if kind in ("coordinator", "worker", "mpirun") and elapsed >= delay:
             ranks = ranks_of(process.pid)
+            rank_pids.update(ranks.values())
             if kind == "mpirun":
                 os.kill(process.pid, signal.SIGKILL)
                 victim = "mpirun"
@@ -251,7 +265,7 @@ def run_round(args, config, work, train_id, remaining, train_done, typical_s, rn
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         pass
-    stop_everything(process)
+    stop_everything(process, rank_pids)
     log.close()
     if victim is None and kind == "in-write":
         with open(os.path.join(work, "round.log"), errors="replace") as f:
