@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # End-to-end Slurm test: starts a throw-away single-node cluster (scripts/slurm-local.sh) and
 # submits sweeps through both sbatch templates, as a user would on a cluster:
-#   slurm/sweep-srun.sbatch   (srun --mpi=pmix)  runs CONFIG_SRUN (the demo sweep in CI)
+#   slurm/sweep-srun.sbatch   (srun --mpi=pmix)  runs CONFIG_SRUN (in CI the demo sweep,
+#                             cut by overrides to its teacher and 2 prune jobs: real jobs, ~1 min)
 #   slurm/sweep-mpirun.sbatch (mpirun)           runs CONFIG_MPIRUN (stand-in jobs)
 # then checks each HDF5 file with h5py: every job of the dry-run listing is there exactly once
 # and done, run by the worker rank, and a resubmission runs nothing (resume). A broken config
 # (a teacher that is not there) ends at the templates' --check, before any rank starts.
-#   tests/slurm_sbatch_sweep.sh KPRUNE_SWEEP REPO CONFIG_SRUN CONFIG_MPIRUN
+#   tests/slurm_sbatch_sweep.sh KPRUNE_SWEEP REPO CONFIG_SRUN CONFIG_MPIRUN [OVERRIDE...]
+# OVERRIDEs (key=value) apply to CONFIG_SRUN.
 set -euo pipefail
-[ $# -eq 4 ] || {
-  echo "usage: $0 KPRUNE_SWEEP REPO CONFIG_SRUN CONFIG_MPIRUN" >&2
+[ $# -ge 4 ] || {
+  echo "usage: $0 KPRUNE_SWEEP REPO CONFIG_SRUN CONFIG_MPIRUN [OVERRIDE...]" >&2
   exit 2
 }
 sweep_bin=$1
 repo=$2
 config_srun=$3
 config_mpirun=$4
+srun_overrides=("${@:5}")
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: slurmd must run as root to start jobs; run the suite as root (CI does)" >&2
   exit 77
@@ -42,12 +45,12 @@ eval "$cluster_env"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export KPRUNE_SWEEP="$sweep_bin"
 
-submit() {  # submit TEMPLATE CONFIG OUTPUT.h5: waits for the job, fails with its log on error
+submit() {  # submit TEMPLATE CONFIG OUTPUT.h5 [OVERRIDE...]: waits for the job, fails with its log
   local template=$1 config=$2 output=$3 log
   log="$work/$(basename "$template" .sbatch)-$RANDOM.out"
   # A job Slurm cannot place would wait forever: give up after 15 minutes.
   if ! (cd "$repo" && timeout 900 sbatch --wait --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 \
-    --time=20 --output="$log" "$template" "$config" "sweep.output=$output" >/dev/null); then
+    --time=20 --output="$log" "$template" "$config" "sweep.output=$output" "${@:4}" >/dev/null); then
     echo "FAIL: sbatch $template $config; its log:" >&2
     cat "$log" >&2
     exit 1
@@ -85,8 +88,8 @@ print(f"ok {config}: {expected} jobs done in {path}")
 EOF
 }
 
-job_count() {  # the number of jobs the dry run lists for a fresh output file
-  (cd "$repo" && "$sweep_bin" "$1" --dry-run "sweep.output=$2") |
+job_count() {  # job_count CONFIG OUTPUT [OVERRIDE...]: the jobs the dry run lists for a new file
+  (cd "$repo" && "$sweep_bin" "$1" --dry-run "sweep.output=$2" "${@:3}") |
     sed -n 's/^\([0-9]\+\) job(s):.*/\1/p'
 }
 
@@ -94,15 +97,17 @@ for pair in "$repo/slurm/sweep-srun.sbatch:$config_srun" "$repo/slurm/sweep-mpir
   template=${pair%%:*}
   config=${pair#*:}
   output="$work/$(basename "$template" .sbatch).h5"
-  expected=$(job_count "$config" "$output")
+  overrides=()
+  [ "$config" != "$config_srun" ] || overrides=("${srun_overrides[@]}")
+  expected=$(job_count "$config" "$output" "${overrides[@]}")
   [ -n "$expected" ] || {
     echo "FAIL: no job count in the dry run of $config" >&2
     exit 1
   }
-  submit "$template" "$config" "$output" | tail -n 3
+  submit "$template" "$config" "$output" "${overrides[@]}" | tail -n 3
   check_results "$config" "$output" "$expected"
   # Resubmitting the same command resumes: nothing left to run, no row added.
-  again=$(submit "$template" "$config" "$output")
+  again=$(submit "$template" "$config" "$output" "${overrides[@]}")
   echo "$again" | grep -q "0 done, 0 failed, $expected skipped" || {
     echo "FAIL: the resubmitted sweep did not skip all $expected jobs:" >&2
     echo "$again" | tail -n 5 >&2

@@ -295,15 +295,20 @@ std::string results_path_in(const std::string& text) {
   return text.substr(start, text.find('\n', start) - start);
 }
 
+// Starts the 16-job sweep in `dir` (its working directory), writing its results into `folder`.
+pid_t start_sweep_writing_into(const std::string& dir, const std::string& folder) {
+  std::string config_text = read_file(write_config(dir, 4, 0.15));
+  config_text.replace(config_text.find(dir + "/results.h5"), (dir + "/results.h5").size(),
+                      folder + "/results.h5");
+  std::ofstream(dir + "/sweep.toml") << config_text;
+  return start_sweep(dir + "/sweep.toml", dir + "/first.log", dir);
+}
+
 TEST(SweepRunner, AnOutputFolderRemovedMidRunIsRescuedWithEveryResult) {
   const std::string dir = temp_dir("runner");
   const std::string out = dir + "/out";
   std::filesystem::create_directories(out);
-  std::string config_text = read_file(write_config(dir, 4, 0.15));
-  config_text.replace(config_text.find(dir + "/results.h5"), (dir + "/results.h5").size(),
-                      out + "/results.h5");
-  std::ofstream(dir + "/sweep.toml") << config_text;
-  const pid_t sweep = start_sweep(dir + "/sweep.toml", dir + "/first.log", dir);
+  const pid_t sweep = start_sweep_writing_into(dir, out);
   wait_for_jobs_started(out + "/results.logs", 4);
   std::filesystem::remove_all(out);
   const int status = wait_status(sweep);
@@ -326,11 +331,7 @@ TEST(SweepRunner, AFullFileSystemMidRunIsRescuedWithEveryResult) {
   // Needs root (as CI is): a tmpfs that passes the sweep's free-space check, then fills up.
   if (run_command("mount -t tmpfs -o size=100m tmpfs " + mount).exit_code != 0)
     GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
-  std::string config_text = read_file(write_config(dir, 4, 0.15));
-  config_text.replace(config_text.find(dir + "/results.h5"), (dir + "/results.h5").size(),
-                      mount + "/results.h5");
-  std::ofstream(dir + "/sweep.toml") << config_text;
-  const pid_t sweep = start_sweep(dir + "/sweep.toml", dir + "/first.log", dir);
+  const pid_t sweep = start_sweep_writing_into(dir, mount);
   wait_for_jobs_started(mount + "/results.logs", 4);
   run_command("dd if=/dev/zero of=" + mount + "/filler bs=1M");  // ends with "No space left"
   const int status = wait_status(sweep);
