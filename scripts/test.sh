@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian 12 machine: installs what kprune needs, builds it
-# (warnings are errors) and runs the C++ tests (ctest) and the analysis tests (pytest).
+# (warnings are errors) and runs the C++ tests (ctest), the parser fuzz targets (replay and a
+# short smoke) and the analysis tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --slurm --fuzz
